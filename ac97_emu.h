@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ac97-emu internals: the device model and what it needs from its host.
+ *
+ * The model knows nothing of KVM. A host (the KVM glue, or a KUnit fake)
+ * creates a device with a set of ops, forwards register accesses to
+ * ac97_nam_read() and friends, and gets guest-memory reads and interrupt
+ * line changes back through the ops.
+ */
+#ifndef AC97_EMU_H
+#define AC97_EMU_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/ac97_emu.h>
+
+#include "ac97_regs.h"
+
+/**
+ * struct ac97_host_ops - what the device model needs from its host
+ * @read_guest:	copy @len bytes of guest-physical memory at @gpa into @buf.
+ *		Return 0, or a negative errno if any byte is not guest RAM. Called
+ *		only from the device's DMA thread, with no lock held; may sleep.
+ * @set_irq:	set the level of the device's interrupt line. Called only when
+ *		the level changes, under the device lock: must not sleep.
+ * @thread_enter: optional; called once in the DMA thread before its first
+ *		@read_guest (e.g. to adopt the VMM's mm). A non-zero return stops
+ *		the thread: the device then never moves data.
+ * @thread_exit: optional; called once in the DMA thread before it ends,
+ *		after a successful @thread_enter.
+ */
+struct ac97_host_ops {
+	int (*read_guest)(void *host, u64 gpa, void *buf, size_t len);
+	void (*set_irq)(void *host, bool level);
+	int (*thread_enter)(void *host);
+	void (*thread_exit)(void *host);
+};
+
+/* Codec state: the 16-bit registers 0x00-0x7e, stored as the guest reads them. */
+struct ac97_mixer {
+	u16 regs[AC97_CODEC_REGS / 2];
+};
+
+/* Gain applied to the PCM stream, per channel, unsigned Q16 (0x10000 = 0 dB). */
+struct ac97_gain {
+	u32 left;
+	u32 right;
+};
+
+void ac97_mixer_reset(struct ac97_mixer *mixer);
+u16 ac97_mixer_read(const struct ac97_mixer *mixer, unsigned int reg);
+void ac97_mixer_write(struct ac97_mixer *mixer, unsigned int reg, u16 val);
+u32 ac97_mixer_dac_rate(const struct ac97_mixer *mixer);
+void ac97_mixer_gain(const struct ac97_mixer *mixer, struct ac97_gain *gain);
+u32 ac97_gain_q16(int steps);
+void ac97_apply_gain(s16 *samples, size_t count, unsigned int first_channel,
+		     unsigned int channels, const struct ac97_gain *gain);
+
+/* One DMA function (PCM in, PCM out, mic in): its registers and DMA cursor. */
+struct ac97_bm_func {
+	u32 bdbar;
+	u8 civ;
+	u8 lvi;
+	u8 piv;
+	u8 cr;
+	u16 sr;
+	u16 picb;		/* samples left in the current buffer */
+	bool bd_valid;		/* descriptor CIV has been fetched */
+	bool bd_ioc;		/* ... and asks for an interrupt */
+	u32 buf_addr;		/* guest address of the next sample */
+};
+
+/* The PCM-out playback clock: samples due = anchor_samples + elapsed * rate. */
+struct ac97_clock {
+	u64 anchor_ns;
+	u64 anchor_samples;
+	u64 samples_done;	/* samples taken from guest memory */
+	u32 rate;
+	u16 channels;
+	bool running;
+};
+
+#define AC97_RING_MARKS 16
+
+/* A change of format in the PCM stream, at byte position @pos. */
+struct ac97_fmt_mark {
+	u64 pos;
+	u32 rate;
+	u16 channels;
+	u32 serial;
+};
+
+/*
+ * Byte ring of PCM, one writer (the DMA thread), any number of readers, each
+ * with its own position. Positions count bytes since creation and never wrap.
+ * @lock protects everything here; it nests inside nothing and is never held
+ * while calling out.
+ */
+struct ac97_ring {
+	spinlock_t lock;
+	u8 *buf;
+	size_t size;		/* power of two */
+	u64 wpos;
+	struct ac97_fmt_mark marks[AC97_RING_MARKS];
+	unsigned int first_mark;
+	unsigned int nr_marks;
+	bool closed;
+	wait_queue_head_t wait;
+};
+
+/* One open PCM node. */
+struct ac97_reader {
+	struct ac97_ring *ring;
+	u64 rpos;
+	u64 overruns;
+	u64 lost_bytes;
+};
+
+/**
+ * struct ac97_dev - one emulated AC'97 controller + codec
+ *
+ * Lock order: @lock, then nothing. @lock (a spinlock: register handlers run
+ * in vCPU context) protects the mixer, the bus master registers, @clock,
+ * @irq_level and @gen. The DMA thread reads guest memory with no lock held
+ * and commits under @lock only if @gen has not moved meanwhile. @ring has its
+ * own lock and is never touched under @lock.
+ */
+struct ac97_dev {
+	spinlock_t lock;
+	struct ac97_mixer mixer;
+	struct ac97_bm_func func[AC97_BM_FUNCS];
+	u32 glob_cnt;
+	u32 glob_sta;
+	u8 cas;
+	bool irq_level;
+	struct ac97_clock clock;
+	u32 gen;		/* bumped when in-flight DMA must be dropped */
+
+	u64 dma_errors;
+	u64 clock_slips;
+
+	const struct ac97_host_ops *ops;
+	void *host;
+	unsigned int flags;
+	u64 manual_now_ns;	/* the clock, with AC97_DEV_MANUAL */
+	struct task_struct *thread;
+	u8 *bounce;
+
+	struct ac97_ring ring;
+	struct kref ref;
+	struct list_head node_link;	/* in the PCM node registry */
+	int index;
+	char node_name[20];	/* "ac97pcm" + any int */
+	struct miscdevice node;
+};
+
+/* Register access from the host; @len is 1, 2 or 4; never sleep. */
+u32 ac97_nam_read(struct ac97_dev *dev, unsigned int offset, unsigned int len);
+void ac97_nam_write(struct ac97_dev *dev, unsigned int offset, unsigned int len,
+		    u32 val);
+u32 ac97_nabm_read(struct ac97_dev *dev, unsigned int offset, unsigned int len);
+void ac97_nabm_write(struct ac97_dev *dev, unsigned int offset,
+		     unsigned int len, u32 val);
+
+#define AC97_DEV_MANUAL		BIT(0)	/* tests: no thread, caller-set clock */
+
+struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
+				 unsigned int flags);
+void ac97_dev_destroy(struct ac97_dev *dev);
+void ac97_dev_put(struct ac97_dev *dev);
+bool ac97_engine_step(struct ac97_dev *dev);
+
+int ac97_ring_init(struct ac97_ring *ring, size_t size);
+void ac97_ring_free(struct ac97_ring *ring);
+void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
+		     u32 rate, u16 channels);
+void ac97_ring_close(struct ac97_ring *ring);
+void ac97_reader_init(struct ac97_reader *reader, struct ac97_ring *ring);
+size_t ac97_reader_copy(struct ac97_reader *reader, void *dst, size_t max);
+bool ac97_reader_ready(struct ac97_reader *reader);
+void ac97_reader_format(struct ac97_reader *reader, struct ac97_pcm_format *fmt);
+
+int ac97_pcm_node_add(struct ac97_dev *dev);
+void ac97_pcm_node_del(struct ac97_dev *dev);
+int ac97_pcm_init(void);
+void ac97_pcm_exit(void);
+
+extern unsigned int ac97_ring_kb;
+extern unsigned int ac97_period_us;
+
+#endif /* AC97_EMU_H */

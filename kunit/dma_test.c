@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the DMA engine on a fake guest. Most cases run the engine by hand
+ * against a fake clock, so they are exact; the last ones run the real
+ * hrtimer-paced thread and measure its rate and PICB against wall time.
+ */
+#include <linux/delay.h>
+#include <linux/ktime.h>
+#include <linux/vmalloc.h>
+
+#include "ac97_test.h"
+
+#define BDL_GPA		FAKE_RAM_BASE
+#define PCM_GPA		(FAKE_RAM_BASE + 0x1000)
+#define PO(reg)		(AC97_BM_PO + (reg))
+#define MS		1000000ULL
+
+struct play {
+	struct kunit *test;
+	struct fake_guest *g;
+	struct ac97_dev *dev;
+	struct ac97_reader reader;
+	u32 next_gpa;		/* where the next buffer goes */
+	u16 next_value;		/* pattern: consecutive sample values */
+};
+
+static void play_setup(struct kunit *test, struct play *p, unsigned int flags)
+{
+	p->test = test;
+	p->g = fake_guest_new(test);
+	p->dev = fake_dev_new(test, p->g, flags);
+	p->dev->manual_now_ns = 1000 * MS;
+	p->next_gpa = PCM_GPA;
+	p->next_value = 1;
+	bm_wl(p->dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	nam_ww(p->dev, AC97_MASTER, 0);
+	nam_ww(p->dev, AC97_PCM_OUT, 0x0808);	/* 0 dB: bit-exact */
+	bm_wl(p->dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	ac97_reader_init(&p->reader, &p->dev->ring);
+}
+
+/* Descriptor @i: @samples of the running pattern, @ctl flags added. */
+static void play_bd(struct play *p, unsigned int i, u32 samples, u32 ctl)
+{
+	__le16 *buf = fake_ptr(p->g, p->next_gpa);
+	u32 n;
+
+	for (n = 0; n < samples; n++)
+		buf[n] = cpu_to_le16(p->next_value++);
+	fake_write_bd(p->g, BDL_GPA, i, p->next_gpa, ctl | samples);
+	p->next_gpa += ALIGN(samples * 2, 8);
+}
+
+static void advance(struct play *p, u64 ns)
+{
+	p->dev->manual_now_ns += ns;
+	ac97_engine_step(p->dev);
+}
+
+static u16 po_sr(struct play *p)
+{
+	return bm_rw(p->dev, PO(AC97_BM_SR));
+}
+
+/* Everything in the ring for this reader, checked against the pattern from @first. */
+static size_t expect_pattern(struct play *p, u16 first)
+{
+	size_t total = 0, len, i;
+	__le16 *buf = vmalloc(65536);
+
+	KUNIT_ASSERT_NOT_NULL(p->test, buf);
+	while ((len = ac97_reader_copy(&p->reader, buf, 65536))) {
+		for (i = 0; i < len / 2; i++)
+			if (le16_to_cpu(buf[i]) != (u16)(first + total / 2 + i)) {
+				KUNIT_FAIL(p->test, "sample %zu is %u, expected %u",
+					   total / 2 + i, le16_to_cpu(buf[i]),
+					   (u16)(first + total / 2 + i));
+				break;
+			}
+		total += len;
+	}
+	vfree(buf);
+	return total / 2;
+}
+
+static void run_until_halted(struct play *p, unsigned int max_ms)
+{
+	while (max_ms-- && !(po_sr(p) & AC97_SR_DCH))
+		advance(p, MS);
+}
+
+/* The exact samples reach the ring, in order, across odd-length buffers. */
+static void dma_bytes_in_order(struct kunit *test)
+{
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 4800, 0);
+	play_bd(&p, 1, 3001, 0);
+	play_bd(&p, 2, 7, 0);
+	play_bd(&p, 3, 2048, 0);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 3);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 1000);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 4800 + 3001 + 7 + 2048);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 3);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI);
+	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
+	/* 9856 samples at 96000/s: 103 ticks of 1 ms. */
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 9856);
+}
+
+static void dma_ioc_interrupts(struct kunit *test)
+{
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 960, AC97_BD_IOC);
+	play_bd(&p, 1, 960, 0);
+	play_bd(&p, 2, 960, AC97_BD_IOC);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 2);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+
+	advance(&p, 9 * MS);	/* 864 of 960 samples */
+	KUNIT_EXPECT_EQ(test, po_sr(&p), 0);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	advance(&p, 1 * MS);	/* buffer 0 done */
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_BCIS);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_PIV)), 2);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	KUNIT_EXPECT_NE(test, bm_rl(p.dev, AC97_GLOB_STA) & AC97_GS_POINT, 0);
+	bm_wb(p.dev, PO(AC97_BM_SR), AC97_SR_BCIS);	/* ack */
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, AC97_GLOB_STA) & AC97_GS_POINT, 0);
+
+	advance(&p, 10 * MS);	/* buffer 1: no IOC */
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 2);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), 0);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	advance(&p, 10 * MS);	/* buffer 2, the last valid one */
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_BCIS | AC97_SR_LVBCI |
+			AC97_SR_CELV | AC97_SR_DCH);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, p.g->irq_raises, 2);
+	/* LVBCI alone does not interrupt without LVBIE. */
+	bm_ww(p.dev, PO(AC97_BM_SR), AC97_SR_BCIS);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_LVBIE);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 2880);
+}
+
+static void dma_lvi_stop_restart(struct kunit *test)
+{
+	struct play p;
+	u64 wpos;
+	int i;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	for (i = 0; i < 4; i++)
+		play_bd(&p, i, 480, AC97_BD_IOC);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_LVBIE);
+	run_until_halted(&p, 100);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
+	KUNIT_EXPECT_EQ(test, po_sr(&p) & ~AC97_SR_BCIS,
+			AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	wpos = p.dev->ring.wpos;
+	advance(&p, 50 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);	/* parked */
+
+	bm_wb(p.dev, PO(AC97_BM_SR), AC97_SR_LVBCI | AC97_SR_BCIS);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 3);
+	KUNIT_EXPECT_EQ(test, po_sr(&p) & (AC97_SR_DCH | AC97_SR_CELV), 0);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 2);
+	run_until_halted(&p, 100);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 3);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 4 * 480);
+}
+
+static void dma_pause_resume(struct kunit *test)
+{
+	struct play p;
+	u16 picb;
+	u64 wpos;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 4800, 0);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 10 * MS);
+	bm_wb(p.dev, PO(AC97_BM_CR), 0);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_DCH);
+	picb = bm_rw(p.dev, PO(AC97_BM_PICB));
+	KUNIT_EXPECT_EQ(test, picb, 4800 - 960);
+	wpos = p.dev->ring.wpos;
+	advance(&p, 100 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), picb);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);	/* resumes in place */
+	KUNIT_EXPECT_EQ(test, po_sr(&p), 0);
+	run_until_halted(&p, 100);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 4800);
+}
+
+static void dma_zero_length(struct kunit *test)
+{
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 0, AC97_BD_IOC);
+	play_bd(&p, 1, 96, 0);
+	play_bd(&p, 2, 0, 0);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 2);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	advance(&p, 0);		/* an empty buffer takes no time */
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_BCIS);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
+	advance(&p, MS);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 2);
+	KUNIT_EXPECT_NE(test, po_sr(&p) & AC97_SR_DCH, 0);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 96);
+}
+
+/* An all-zero list: 32 empty buffers at address 0, then halt at LVI. */
+static void dma_all_zero_bdl(struct kunit *test)
+{
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE | AC97_CR_LVBIE);
+	advance(&p, MS);
+	advance(&p, MS);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 31);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI);
+	KUNIT_EXPECT_EQ(test, p.g->reads, 32);	/* descriptors only */
+	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, 0);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+}
+
+/* Guest memory that is not RAM: halt with FIFOE, once, without retrying. */
+static void dma_outside_memory(struct kunit *test)
+{
+	static const u32 bad_buffers[] = {
+		0xfffff000,				/* nowhere */
+		FAKE_RAM_BASE + FAKE_RAM_SIZE - 64,	/* runs off the end of RAM */
+		FAKE_RAM_BASE + FAKE_RAM_SIZE + 0x1000,	/* in the hole */
+	};
+	unsigned int i, reads;
+	struct play p;
+
+	for (i = 0; i < ARRAY_SIZE(bad_buffers); i++) {
+		play_setup(test, &p, AC97_DEV_MANUAL);
+		fake_write_bd(p.g, BDL_GPA, 0, bad_buffers[i], 4800 | AC97_BD_IOC);
+		bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_FEIE);
+		advance(&p, 10 * MS);
+		reads = p.g->reads;
+		advance(&p, 10 * MS);
+		KUNIT_EXPECT_EQ(test, p.g->reads, reads);
+		KUNIT_EXPECT_EQ(test, p.g->refused_reads, 1);
+		KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_FIFOE | AC97_SR_DCH);
+		KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+		KUNIT_EXPECT_EQ(test, p.dev->dma_errors, 1);
+		KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, 0);
+	}
+	/* The list itself outside RAM. */
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	bm_wl(p.dev, PO(AC97_BM_BDBAR), 0xfff00000);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, MS);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_FIFOE | AC97_SR_DCH);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);	/* FEIE off */
+	/* Recovery: reset, point at a good list, play. */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RR);
+	bm_wl(p.dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	play_bd(&p, 0, 192, 0);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 192);
+}
+
+static void dma_reset_while_running(struct kunit *test)
+{
+	struct play p;
+	u64 wpos;
+	int i;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 48000, AC97_BD_IOC);
+	play_bd(&p, 1, 48000, AC97_BD_IOC);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	for (i = 0; i < 600; i++)
+		advance(&p, MS);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RR);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(4)), AC97_SR_DCH << 16);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(8)), AC97_CR_IOCE << 24);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	wpos = p.dev->ring.wpos;
+	advance(&p, 100 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+
+	/* Cold reset mid-stream: everything back to power-on. */
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	for (i = 0; i < 100; i++)
+		advance(&p, MS);
+	KUNIT_EXPECT_GT(test, p.dev->ring.wpos, wpos);
+	bm_wl(p.dev, AC97_GLOB_CNT, 0);
+	wpos = p.dev->ring.wpos;
+	advance(&p, 100 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(AC97_BM_BDBAR)), 0);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(4)), AC97_SR_DCH << 16);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.running, false);
+}
+
+/* PICB between transfers follows the playback clock to the sample. */
+static void dma_picb_position(struct kunit *test)
+{
+	struct play p;
+	unsigned int us;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 60000, 0);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 0);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000);
+	for (us = 125; us <= 20000; us += 125) {
+		p.dev->manual_now_ns += 125000;		/* no engine step */
+		KUNIT_EXPECT_EQ_MSG(test, bm_rw(p.dev, PO(AC97_BM_PICB)),
+				    60000 - us * 96 / 1000, "at %u us", us);
+	}
+	advance(&p, 0);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000 - 1920);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 1920);
+}
+
+/* The clock runs at the programmed rate with no drift, VRA rates included. */
+static void dma_rate_exact(struct kunit *test)
+{
+	static const u16 rates[] = { 48000, 44100, 8000, 22050 };
+	struct play p;
+	unsigned int r, i;
+
+	for (r = 0; r < ARRAY_SIZE(rates); r++) {
+		play_setup(test, &p, AC97_DEV_MANUAL);
+		nam_ww(p.dev, AC97_EXTENDED_STATUS, AC97_EA_VRA);
+		nam_ww(p.dev, AC97_PCM_FRONT_DAC_RATE, rates[r]);
+		for (i = 0; i < 32; i++)
+			fake_write_bd(p.g, BDL_GPA, i, PCM_GPA, 0xfffe);
+		bm_wb(p.dev, PO(AC97_BM_LVI), 31);
+		bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+		/* 10 s in uneven ticks: 0.7 ms, 1.3 ms, ... */
+		for (i = 0; i < 10000; i++)
+			advance(&p, (i & 1) ? 1300000 : 700000);
+		KUNIT_EXPECT_EQ_MSG(test, p.dev->clock.samples_done,
+				    (u64)rates[r] * 2 * 10, "rate %u", rates[r]);
+		KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 0);
+	}
+}
+
+/* A rate change mid-stream is a format mark in the ring, at a sample boundary. */
+static void dma_rate_change_marks_stream(struct kunit *test)
+{
+	struct ac97_pcm_format fmt;
+	struct play p;
+	u8 *buf;
+	size_t len;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 20000, 0);
+	nam_ww(p.dev, AC97_EXTENDED_STATUS, AC97_EA_VRA);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 10 * MS);		/* 960 samples at 48 kHz */
+	nam_ww(p.dev, AC97_PCM_FRONT_DAC_RATE, 44100);
+	advance(&p, 10 * MS);		/* 882 samples at 44.1 kHz */
+	buf = kunit_kzalloc(test, 8192, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	ac97_reader_format(&p.reader, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 48000);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 1920);
+	len = ac97_reader_copy(&p.reader, buf, 8192);
+	KUNIT_EXPECT_EQ(test, len, 1920);
+	ac97_reader_format(&p.reader, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 44100);
+	KUNIT_EXPECT_EQ(test, fmt.channels, 2);
+	KUNIT_EXPECT_EQ(test, fmt.serial, 2);
+	len = ac97_reader_copy(&p.reader, buf, 8192);
+	KUNIT_EXPECT_EQ(test, len, 1764);
+}
+
+/* A thread starved for a second does not dump a second of audio at once. */
+static void dma_starvation_resync(struct kunit *test)
+{
+	struct play p;
+	unsigned int i;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	for (i = 0; i < 32; i++)
+		fake_write_bd(p.g, BDL_GPA, i, PCM_GPA, 0xfffe);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, MS);
+	advance(&p, 1000 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 1);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 96);
+	advance(&p, MS);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 192);
+}
+
+/* Master and PCM-out volume reach the samples, per channel. */
+static void dma_volume_applied(struct kunit *test)
+{
+	__le16 *pcm, out[8];
+	u8 skip[188];
+	struct play p;
+	int i;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	pcm = fake_ptr(p.g, PCM_GPA);
+	for (i = 0; i < 96 * 3; i++)
+		pcm[i] = cpu_to_le16(10000);
+	fake_write_bd(p.g, BDL_GPA, 0, PCM_GPA, 96 * 3);
+	nam_ww(p.dev, AC97_MASTER, 0x0400);	/* left -6 dB, right 0 dB */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, MS);
+	nam_ww(p.dev, AC97_PCM_OUT, 0x0008);	/* left +12 dB */
+	advance(&p, MS);
+	nam_ww(p.dev, AC97_MASTER, AC97_MUTE);
+	advance(&p, MS);
+
+	KUNIT_ASSERT_EQ(test, ac97_reader_copy(&p.reader, out, 4), 4);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[0]), 5012);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[1]), 10000);
+	ac97_reader_copy(&p.reader, skip, sizeof(skip));
+	KUNIT_ASSERT_EQ(test, ac97_reader_copy(&p.reader, out, 4), 4);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[0]), 19953);	/* +6 dB net */
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[1]), 10000);
+	ac97_reader_copy(&p.reader, skip, sizeof(skip));
+	KUNIT_ASSERT_EQ(test, ac97_reader_copy(&p.reader, out, 4), 4);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[0]), 0);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[1]), 0);
+}
+
+/* The real thread, against wall time: rate over 2 s within 0.1 %. */
+static void dma_thread_rate(struct kunit *test)
+{
+	u64 t0, t1, frames, milli_hz;
+	struct play p;
+	unsigned int i;
+
+	play_setup(test, &p, 0);
+	for (i = 0; i < 32; i++)
+		fake_write_bd(p.g, BDL_GPA, i, PCM_GPA, 0xfffe);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
+	t0 = ktime_get_ns();
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	msleep(2000);
+	spin_lock(&p.dev->lock);
+	frames = p.dev->clock.samples_done / 2;
+	t1 = ktime_get_ns();
+	spin_unlock(&p.dev->lock);
+	milli_hz = div64_u64(frames * 1000 * NSEC_PER_SEC, t1 - t0);
+	kunit_info(test, "measured rate %llu.%03llu Hz over %llu ms (nominal 48000), %llu slips\n",
+		   milli_hz / 1000, milli_hz % 1000, (t1 - t0) / MS,
+		   p.dev->clock_slips);
+	KUNIT_EXPECT_GE(test, milli_hz, 48000ULL * 999);
+	KUNIT_EXPECT_LE(test, milli_hz, 48000ULL * 1001);
+	KUNIT_EXPECT_EQ(test, p.g->thread_enters, 1);
+	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
+}
+
+/* PICB read by the guest while the thread runs: within 1 ms of the wall-clock position. */
+static void dma_thread_picb_resolution(struct kunit *test)
+{
+	s64 err, worst = 0;
+	u64 t0, ta, tb;
+	struct play p;
+	unsigned int i;
+	u16 picb;
+
+	play_setup(test, &p, 0);
+	fake_write_bd(p.g, BDL_GPA, 0, PCM_GPA, 0xfffe);	/* 683 ms */
+	t0 = ktime_get_ns();
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	for (i = 0; i < 200; i++) {
+		usleep_range(1500, 2500);
+		ta = ktime_get_ns();
+		picb = bm_rw(p.dev, PO(AC97_BM_PICB));
+		tb = ktime_get_ns();
+		if (bm_rb(p.dev, PO(AC97_BM_CIV)) != 0 || picb <= 1)
+			break;
+		/* Position in ns of audio, against the middle of the read. */
+		err = div_s64((s64)(0xfffe - picb) * NSEC_PER_SEC, 96000) -
+		      (s64)((ta + tb) / 2 - t0);
+		if (abs(err) > abs(worst))
+			worst = err;
+	}
+	kunit_info(test, "PICB: %u reads, worst error %lld us\n", i, worst / 1000);
+	KUNIT_EXPECT_GE(test, i, 100);
+	KUNIT_EXPECT_LE(test, abs(worst), 1000000LL);
+}
+
+static void dma_thread_stops_cleanly(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *dev = ac97_dev_create(&fake_guest_ops, g, 0);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	bm_wl(dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	for (i = 0; i < 32; i++)
+		fake_write_bd(g, BDL_GPA, i, PCM_GPA, 0xfffe | AC97_BD_IOC);
+	bm_wb(dev, PO(AC97_BM_LVI), 31);
+	bm_wb(dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	msleep(20);
+	ac97_dev_destroy(dev);		/* mid-DMA */
+	KUNIT_EXPECT_EQ(test, g->thread_enters, 1);
+	KUNIT_EXPECT_EQ(test, g->thread_exits, 1);
+	KUNIT_EXPECT_FALSE(test, g->irq_level);
+}
+
+static struct kunit_case dma_cases[] = {
+	KUNIT_CASE(dma_bytes_in_order),
+	KUNIT_CASE(dma_ioc_interrupts),
+	KUNIT_CASE(dma_lvi_stop_restart),
+	KUNIT_CASE(dma_pause_resume),
+	KUNIT_CASE(dma_zero_length),
+	KUNIT_CASE(dma_all_zero_bdl),
+	KUNIT_CASE(dma_outside_memory),
+	KUNIT_CASE(dma_reset_while_running),
+	KUNIT_CASE(dma_picb_position),
+	KUNIT_CASE(dma_rate_exact),
+	KUNIT_CASE(dma_rate_change_marks_stream),
+	KUNIT_CASE(dma_starvation_resync),
+	KUNIT_CASE(dma_volume_applied),
+	KUNIT_CASE_SLOW(dma_thread_rate),
+	KUNIT_CASE(dma_thread_picb_resolution),
+	KUNIT_CASE(dma_thread_stops_cleanly),
+	{}
+};
+
+static struct kunit_suite dma_suite = {
+	.name = "ac97_dma",
+	.test_cases = dma_cases,
+};
+
+kunit_test_suites(&dma_suite);

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit: the PCM ring, its readers, and the /dev/ac97pcm nodes. */
+#include <linux/fs.h>
+#include <linux/sizes.h>
+#include <linux/vmalloc.h>
+
+#include "ac97_test.h"
+
+#define RING_SIZE	SZ_64K
+
+static struct ac97_ring *ring_new(struct kunit *test)
+{
+	struct ac97_ring *ring = kunit_kzalloc(test, sizeof(*ring), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ring);
+	KUNIT_ASSERT_EQ(test, ac97_ring_init(ring, RING_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, ring->size, RING_SIZE);
+	return ring;
+}
+
+static void ring_free_action(void *ring)
+{
+	ac97_ring_free(ring);
+}
+
+/* Byte @pos of the test stream. */
+static u8 stream_byte(u64 pos)
+{
+	return (u8)(pos * 7 + (pos >> 8));
+}
+
+static void write_stream(struct ac97_ring *ring, u64 *pos, size_t len, u32 rate)
+{
+	u8 buf[256];
+	size_t i, n;
+
+	while (len) {
+		n = min(len, sizeof(buf));
+		for (i = 0; i < n; i++)
+			buf[i] = stream_byte(*pos + i);
+		ac97_ring_write(ring, buf, n, rate, 2);
+		*pos += n;
+		len -= n;
+	}
+}
+
+/* Read up to @len bytes; return how many matched the stream from @expect_pos. */
+static size_t read_check(struct kunit *test, struct ac97_reader *r, size_t len,
+			 u64 expect_pos)
+{
+	u8 buf[512];
+	size_t got, i;
+
+	KUNIT_ASSERT_LE(test, len, sizeof(buf));
+	got = ac97_reader_copy(r, buf, len);
+	for (i = 0; i < got; i++)
+		if (buf[i] != stream_byte(expect_pos + i)) {
+			KUNIT_FAIL(test, "byte %llu: %u, expected %u",
+				   expect_pos + i, buf[i], stream_byte(expect_pos + i));
+			return i;
+		}
+	return got;
+}
+
+/* Interleaved writes and odd-sized reads across many wraps lose nothing. */
+static void ring_wrap_partial_reads(struct kunit *test)
+{
+	static const size_t sizes[] = { 1, 3, 7, 64, 511, 2, 500 };
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_reader r;
+	u64 wpos = 0, rpos = 0;
+	unsigned int i;
+
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	for (i = 0; i < 4000; i++) {
+		write_stream(ring, &wpos, 777, 48000);
+		while (rpos < wpos)
+			rpos += read_check(test, &r, sizes[(rpos + i) % ARRAY_SIZE(sizes)], rpos);
+	}
+	KUNIT_EXPECT_EQ(test, rpos, 4000ULL * 777);
+	KUNIT_EXPECT_GT(test, wpos, 40ULL * RING_SIZE);
+	KUNIT_EXPECT_EQ(test, r.overruns, 0);
+	KUNIT_EXPECT_FALSE(test, ac97_reader_ready(&r));
+}
+
+/* A reader a ring behind skips to the oldest frame left, and it is counted. */
+static void ring_overrun(struct kunit *test)
+{
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_pcm_format fmt;
+	struct ac97_reader r;
+	u64 wpos = 0;
+
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	write_stream(ring, &wpos, 3 * RING_SIZE + 6, 48000);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.overruns, 1);
+	/* Oldest byte held: 2 * RING_SIZE + 6; the next 4-byte frame starts at + 8. */
+	KUNIT_EXPECT_EQ(test, fmt.lost_bytes, 2 * RING_SIZE + 8);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, RING_SIZE - 2);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 100, 2 * RING_SIZE + 8), 100);
+
+	write_stream(ring, &wpos, RING_SIZE + 3, 48000);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.overruns, 2);
+	KUNIT_EXPECT_EQ(test, r.rpos % 4, 0);
+	KUNIT_EXPECT_GE(test, r.rpos, wpos - RING_SIZE);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 64, r.rpos), 64);
+}
+
+/* A read never spans a format change; the serial tells segments apart. */
+static void ring_format_change(struct kunit *test)
+{
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_pcm_format fmt;
+	struct ac97_reader r;
+	u64 wpos = 0, rpos = 0;
+
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 48000);	/* nothing yet: the default */
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 0);
+	write_stream(ring, &wpos, 400, 48000);
+	write_stream(ring, &wpos, 200, 44100);
+	write_stream(ring, &wpos, 100, 44100);
+	write_stream(ring, &wpos, 120, 48000);
+
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 48000);
+	KUNIT_EXPECT_EQ(test, fmt.serial, 1);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 400);
+	rpos += read_check(test, &r, 512, rpos);
+	KUNIT_EXPECT_EQ(test, rpos, 400);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 44100);
+	KUNIT_EXPECT_EQ(test, fmt.serial, 2);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 300);
+	rpos += read_check(test, &r, 512, rpos);
+	KUNIT_EXPECT_EQ(test, rpos, 700);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 48000);
+	KUNIT_EXPECT_EQ(test, fmt.serial, 3);
+	rpos += read_check(test, &r, 512, rpos);
+	KUNIT_EXPECT_EQ(test, rpos, 820);
+}
+
+/* More format changes than marks kept: a lagging reader skips to the oldest. */
+static void ring_marks_overflow(struct kunit *test)
+{
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_pcm_format fmt;
+	struct ac97_reader r;
+	u64 wpos = 0;
+	int i;
+
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	for (i = 0; i < AC97_RING_MARKS + 4; i++)
+		write_stream(ring, &wpos, 100, (i & 1) ? 44100 : 48000);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.overruns, 1);
+	KUNIT_EXPECT_EQ(test, fmt.lost_bytes, 400);
+	KUNIT_EXPECT_EQ(test, fmt.serial, 5);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 512, 400), 100);
+}
+
+static void ring_close_eof(struct kunit *test)
+{
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_reader r;
+	u64 wpos = 0;
+
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	KUNIT_EXPECT_FALSE(test, ac97_reader_ready(&r));
+	write_stream(ring, &wpos, 10, 48000);
+	ac97_ring_close(ring);
+	KUNIT_EXPECT_TRUE(test, ac97_reader_ready(&r));
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 100, 0), 10);
+	KUNIT_EXPECT_TRUE(test, ac97_reader_ready(&r));
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 100, 10), 0);
+}
+
+/* Play @samples of a counting pattern through a manual device. */
+static void play_pattern(struct ac97_dev *dev, struct fake_guest *g, u32 samples)
+{
+	__le16 *pcm = fake_ptr(g, FAKE_RAM_BASE + 0x1000);
+	u32 i;
+
+	for (i = 0; i < samples; i++)
+		pcm[i] = cpu_to_le16(i);
+	fake_write_bd(g, FAKE_RAM_BASE, 0, FAKE_RAM_BASE + 0x1000, samples);
+	bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	nam_ww(dev, AC97_MASTER, 0);
+	nam_ww(dev, AC97_PCM_OUT, 0x0808);
+	bm_wl(dev, AC97_BM_PO + AC97_BM_BDBAR, FAKE_RAM_BASE);
+	bm_wb(dev, AC97_BM_PO + AC97_BM_CR, AC97_CR_RPBM);
+	dev->manual_now_ns += (u64)samples * NSEC_PER_SEC / 96000 + 1;
+	ac97_engine_step(dev);
+}
+
+static void check_pattern(struct kunit *test, const __le16 *buf, size_t samples)
+{
+	size_t i;
+
+	for (i = 0; i < samples; i++)
+		if (le16_to_cpu(buf[i]) != (u16)i) {
+			KUNIT_FAIL(test, "sample %zu: %u", i, le16_to_cpu(buf[i]));
+			return;
+		}
+}
+
+/* The char devices, through the VFS: non-blocking, data, EOF after the device goes. */
+static void pcm_node_read(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *dev = ac97_dev_create(&fake_guest_ops, g, AC97_DEV_MANUAL);
+	struct file *node, *alias;
+	char path[32];
+	__le16 *buf;
+	loff_t pos = 0;
+	ssize_t n;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, ac97_pcm_init(), 0);
+	buf = kunit_kzalloc(test, 8192, GFP_KERNEL);
+	snprintf(path, sizeof(path), "/dev/%s", dev->node_name);
+	node = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
+	alias = filp_open("/dev/ac97pcm", O_RDONLY, 0);
+	if (IS_ERR(node) || IS_ERR(alias)) {
+		KUNIT_FAIL(test, "open %s: %d, alias: %d", path,
+			   PTR_ERR_OR_ZERO(node), PTR_ERR_OR_ZERO(alias));
+		goto out;
+	}
+	n = kernel_read(node, buf, 4096, &pos);
+	KUNIT_EXPECT_EQ(test, n, -EAGAIN);
+
+	play_pattern(dev, g, 3000);
+	n = kernel_read(node, buf, 8192, &pos);
+	KUNIT_EXPECT_EQ(test, n, 6000);
+	check_pattern(test, buf, 3000);
+
+	/* The device goes away: the alias reader drains, then reads EOF. */
+	ac97_dev_destroy(dev);
+	dev = NULL;
+	n = kernel_read(alias, buf, 4000, &pos);
+	KUNIT_EXPECT_EQ(test, n, 4000);
+	check_pattern(test, buf, 2000);
+	n = kernel_read(alias, buf, 8192, &pos);
+	KUNIT_EXPECT_EQ(test, n, 2000);
+	n = kernel_read(alias, buf, 8192, &pos);
+	KUNIT_EXPECT_EQ(test, n, 0);
+	n = kernel_read(node, buf, 8192, &pos);
+	KUNIT_EXPECT_EQ(test, n, 0);
+out:
+	if (!IS_ERR(node))
+		filp_close(node, NULL);
+	if (!IS_ERR(alias))
+		filp_close(alias, NULL);
+	if (dev)
+		ac97_dev_destroy(dev);
+	/* With no device, the alias has nothing to serve. */
+	alias = filp_open("/dev/ac97pcm", O_RDONLY, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(alias), -ENODEV);
+	if (!IS_ERR(alias))
+		filp_close(alias, NULL);
+	ac97_pcm_exit();
+}
+
+/* Devices get distinct nodes; the alias serves the first one. */
+static void pcm_node_naming(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *a = fake_dev_new(test, g, AC97_DEV_MANUAL);
+	struct ac97_dev *b = fake_dev_new(test, g, AC97_DEV_MANUAL);
+
+	KUNIT_EXPECT_NE(test, a->index, b->index);
+	KUNIT_EXPECT_STRNEQ(test, a->node_name, b->node_name);
+	KUNIT_EXPECT_EQ(test, strncmp(a->node_name, "ac97pcm", 7), 0);
+}
+
+static struct kunit_case ring_cases[] = {
+	KUNIT_CASE(ring_wrap_partial_reads),
+	KUNIT_CASE(ring_overrun),
+	KUNIT_CASE(ring_format_change),
+	KUNIT_CASE(ring_marks_overflow),
+	KUNIT_CASE(ring_close_eof),
+	KUNIT_CASE(pcm_node_read),
+	KUNIT_CASE(pcm_node_naming),
+	{}
+};
+
+static struct kunit_suite ring_suite = {
+	.name = "ac97_pcm",
+	.test_cases = ring_cases,
+};
+
+kunit_test_suites(&ring_suite);

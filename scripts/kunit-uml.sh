@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Run the KUnit suites of ac97-emu in User-Mode Linux with lockdep, KASAN and
+# DEBUG_ATOMIC_SLEEP on. Builds (cached) the UML kernel, builds ac97_emu.ko and
+# ac97_emu_kunit.ko against it with W=1, boots UML with a hostfs root, loads
+# both modules, collects each suite's KTAP from debugfs and scans the kernel
+# log. Fails on a failed test, a missing suite, a build warning, or any
+# lockdep/KASAN/WARN/BUG report.
+# Prints per-suite results and a last line "N passed, N failed".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm"
+
+build=$("$AC97_ROOT/scripts/uml-kernel.sh")
+run=$AC97_CACHE/run/kunit-uml
+rm -rf "$run"
+mkdir -p "$run/src" "$run/root"/{bin,proc,sys,dev,mod,results,tmp}
+
+log "building ac97_emu.ko and ac97_emu_kunit.ko for UML (W=1)"
+(cd "$AC97_ROOT" && cp -r Kbuild Makefile ./*.c ./*.h include kunit "$run/src/")
+if ! make -C "$build" M="$run/src" ARCH=um W=1 modules >"$run/build.log" 2>&1; then
+	cat "$run/build.log" >&2
+	die "module build for UML failed"
+fi
+if grep -E 'warning:|error:' "$run/build.log" >&2; then
+	die "module build for UML has warnings"
+fi
+cp "$run/src/ac97_emu.ko" "$run/src/kunit/ac97_emu_kunit.ko" "$run/root/mod/"
+cp /bin/busybox "$run/root/bin/busybox"
+
+cat >"$run/root/init" <<'INIT'
+#!/bin/busybox sh
+bb=/bin/busybox
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sys /sys
+$bb mount -t debugfs debugfs /sys/kernel/debug
+$bb mount -t devtmpfs dev /dev 2>/dev/null
+# The production module must load and unload cleanly where no KVM exists.
+if $bb insmod /mod/ac97_emu.ko && [ -c /dev/ac97pcm ] && $bb rmmod ac97_emu; then
+	echo "ok" >/results/module-load
+else
+	echo "not ok" >/results/module-load
+fi
+$bb insmod /mod/ac97_emu_kunit.ko
+for d in /sys/kernel/debug/kunit/*/; do
+	s=$($bb basename "$d")
+	$bb cat "$d/results" >"/results/$s.ktap"
+done
+$bb rmmod ac97_emu_kunit
+$bb dmesg >/results/dmesg.txt
+$bb poweroff -f
+INIT
+chmod +x "$run/root/init"
+
+log "booting UML"
+start=$(date +%s)
+mkdir -p "$run/tmp"
+set +e
+TMPDIR=$run/tmp timeout 900 "$build/linux" mem=768M root=/dev/root rootfstype=hostfs \
+	rootflags="$run/root" rw init=/init log_buf_len=16M con=null \
+	con0=null,fd:1 console=tty0 >"$run/console.log" 2>&1
+uml_rc=$?
+set -e
+log "UML ran $(($(date +%s) - start)) s (exit $uml_rc)"
+
+fail=0
+[ "$uml_rc" -eq 0 ] || { log "UML exited with $uml_rc"; fail=1; }
+dmesg_file=$run/root/results/dmesg.txt
+[ -s "$dmesg_file" ] || { log "no kernel log from UML"; tail -n 30 "$run/console.log" >&2; fail=1; }
+
+passed=0
+failed=0
+if [ "$(cat "$run/root/results/module-load" 2>/dev/null)" = ok ]; then
+	passed=$((passed + 1))
+	echo "ok - ac97_emu.ko loads, creates /dev/ac97pcm, unloads (UML)"
+else
+	failed=$((failed + 1))
+	echo "not ok - ac97_emu.ko load/unload in UML"
+fi
+for s in $SUITES; do
+	f=$run/root/results/$s.ktap
+	if [ ! -s "$f" ]; then
+		echo "not ok - suite $s did not run"
+		failed=$((failed + 1))
+		continue
+	fi
+	p=$(grep -cE '^    ok [0-9]+ ' "$f" || true)
+	n=$(grep -cE '^    not ok [0-9]+ ' "$f" || true)
+	grep -E '^    not ok |^    # .*(Expected|FAIL|fail)|^        # ' "$f" | head -n 40 >&2 || true
+	printf '%-18s %3d passed, %d failed\n' "$s" "$p" "$n"
+	passed=$((passed + p))
+	failed=$((failed + n))
+	[ "$p" -gt 0 ] || failed=$((failed + 1))
+done
+grep -hE '# .*(measured rate|PICB:)' "$run/root/results/"*.ktap 2>/dev/null | sed 's/^ *# */  /' || true
+
+# Reports that do not fail a KUnit test by themselves.
+if [ -s "$dmesg_file" ]; then
+	if grep -nE 'BUG:|WARNING:|KASAN|kmemleak|possible recursive locking|circular locking|inconsistent lock state|lockdep|sleeping function called from invalid context|scheduling while atomic|Call Trace|Oops|general protection|INFO: task' \
+		"$dmesg_file" | grep -v 'lockdep: Lock dependency validator\|lockdep: Fixing' >"$run/reports.txt"; then
+		log "kernel log reports problems:"
+		head -n 40 "$run/reports.txt" >&2
+		echo "not ok - kernel log clean (lockdep/KASAN/WARN/BUG)"
+		failed=$((failed + 1))
+	else
+		echo "ok - kernel log clean (lockdep/KASAN/WARN/BUG)"
+		passed=$((passed + 1))
+	fi
+fi
+[ "$fail" -eq 0 ] || failed=$((failed + 1))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
