@@ -14,7 +14,8 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 
-check: check-kunit
+check:
+	scripts/check.sh
 
 check-kunit:
 	scripts/kunit-uml.sh

@@ -17,7 +17,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include "ac97_emu.h"
+#include "ac97.h"
 
 unsigned int ac97_period_us = 1000;
 module_param_named(period_us, ac97_period_us, uint, 0444);
@@ -539,7 +539,9 @@ static bool po_transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
  * @dev: the device
  *
  * Called by the DMA thread at every tick (and by tests). Does a bounded
- * amount of work. Return: true while PCM out is running.
+ * amount of work.
+ *
+ * Return: true while PCM out is running.
  */
 bool ac97_engine_step(struct ac97_dev *dev)
 {
@@ -626,7 +628,8 @@ void ac97_dev_put(struct ac97_dev *dev)
  * @flags: %AC97_DEV_MANUAL for tests: no DMA thread, and time stands still
  *	until the caller sets @manual_now_ns
  *
- * Context: process context; sleeps. Return: the device or an ERR_PTR.
+ * Context: process context; sleeps.
+ * Return: the device or an ERR_PTR.
  */
 struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 				 unsigned int flags)

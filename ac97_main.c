@@ -5,7 +5,7 @@
  */
 #include <linux/module.h>
 
-#include "ac97_emu.h"
+#include "ac97.h"
 
 static int __init ac97_emu_init(void)
 {

@@ -9,7 +9,7 @@
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 
-#include "ac97_emu.h"
+#include "ac97.h"
 
 enum {
 	ATT_NONE,

@@ -18,7 +18,7 @@
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 
-#include "ac97_emu.h"
+#include "ac97.h"
 
 unsigned int ac97_ring_kb = 256;
 module_param_named(ring_kb, ac97_ring_kb, uint, 0444);

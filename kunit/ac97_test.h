@@ -5,7 +5,7 @@
 
 #include <kunit/test.h>
 
-#include "ac97_emu.h"
+#include "ac97.h"
 
 #define FAKE_RAM_BASE	0x100000ULL
 #define FAKE_RAM_SIZE	(4U << 20)

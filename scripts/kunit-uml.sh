@@ -96,8 +96,7 @@ grep -hE '# .*(measured rate|PICB:)' "$run/root/results/"*.ktap 2>/dev/null | se
 
 # Reports that do not fail a KUnit test by themselves.
 if [ -s "$dmesg_file" ]; then
-	if grep -nE 'BUG:|WARNING:|KASAN|kmemleak|possible recursive locking|circular locking|inconsistent lock state|lockdep|sleeping function called from invalid context|scheduling while atomic|Call Trace|Oops|general protection|INFO: task' \
-		"$dmesg_file" | grep -v 'lockdep: Lock dependency validator\|lockdep: Fixing' >"$run/reports.txt"; then
+	if ! "$AC97_ROOT/scripts/scan-kernel-log.sh" "$dmesg_file" >"$run/reports.txt"; then
 		log "kernel log reports problems:"
 		head -n 40 "$run/reports.txt" >&2
 		echo "not ok - kernel log clean (lockdep/KASAN/WARN/BUG)"

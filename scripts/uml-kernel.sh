@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build (once, cached) a User-Mode Linux kernel with KUnit and the debug options from
 # Debian's linux-source package, and print its build directory.
-#   scripts/uml-kernel.sh            -> prints the build dir on stdout
+#   scripts/uml-kernel.sh                -> prints the build dir on stdout
+#   scripts/uml-kernel.sh --source-only  -> only extracts; prints the source dir
 # Cache: $XDG_CACHE_HOME/ac97-emu/uml/<package>-<version>-<config hash>/
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +30,11 @@ if [ ! -f "$src/.extracted" ]; then
 	touch "$src/.extracted"
 fi
 
+if [ "${1:-}" = --source-only ]; then
+	echo "$src"
+	exit 0
+fi
+
 hash=$(sha256sum "$FRAGMENT" | cut -c1-12)
 build=$AC97_CACHE/uml/$SRCPKG-$ver-$hash
 if [ ! -f "$build/.built" ]; then
@@ -36,7 +42,7 @@ if [ ! -f "$build/.built" ]; then
 	log "configuring UML kernel in $build"
 	make -s -C "$src" O="$build" ARCH=um defconfig >/dev/null
 	cat "$FRAGMENT" >>"$build/.config"
-	make -s -C "$src" O="$build" ARCH=um olddefconfig >/dev/null
+	make -s -C "$src" O="$build" ARCH=um olddefconfig >/dev/null 2>&1
 	# Every option of the fragment must have taken, or the run proves less than it claims.
 	while read -r line; do
 		case "$line" in

@@ -7,8 +7,8 @@
  * ac97_nam_read() and friends, and gets guest-memory reads and interrupt
  * line changes back through the ops.
  */
-#ifndef AC97_EMU_H
-#define AC97_EMU_H
+#ifndef AC97_H
+#define AC97_H
 
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -101,7 +101,7 @@ struct ac97_fmt_mark {
  * while calling out.
  */
 struct ac97_ring {
-	spinlock_t lock;
+	spinlock_t lock;	/* see above */
 	u8 *buf;
 	size_t size;		/* power of two */
 	u64 wpos;
@@ -122,15 +122,38 @@ struct ac97_reader {
 
 /**
  * struct ac97_dev - one emulated AC'97 controller + codec
- *
- * Lock order: @lock, then nothing. @lock (a spinlock: register handlers run
- * in vCPU context) protects the mixer, the bus master registers, @clock,
- * @irq_level and @gen. The DMA thread reads guest memory with no lock held
- * and commits under @lock only if @gen has not moved meanwhile. @ring has its
- * own lock and is never touched under @lock.
+ * @lock: protects @mixer, @func, @glob_cnt, @glob_sta, @cas, @irq_level,
+ *	@clock, @gen and the counters. A spinlock: register handlers run in
+ *	vCPU context. Lock order: @lock, then nothing; @ring has its own lock
+ *	and is never taken under @lock; host ops other than @set_irq are never
+ *	called under it.
+ * @mixer: codec registers
+ * @func: PCM in, PCM out and mic in DMA functions
+ * @glob_cnt: GLOB_CNT
+ * @glob_sta: GLOB_STA
+ * @cas: codec access semaphore
+ * @irq_level: the level last given to the host's @set_irq
+ * @clock: PCM out's playback clock
+ * @gen: bumped whenever in-flight DMA must be dropped (reset, pause, BDBAR);
+ *	the DMA thread reads guest memory with no lock held and commits only
+ *	if @gen has not moved meanwhile
+ * @dma_errors: DMA reads that hit memory that is not guest RAM
+ * @clock_slips: times the DMA thread was starved and gave up the lag
+ * @ops: host operations
+ * @host: the host's cookie for @ops
+ * @flags: %AC97_DEV_MANUAL or 0
+ * @manual_now_ns: the clock, with %AC97_DEV_MANUAL
+ * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
+ * @bounce: the DMA thread's copy of guest PCM
+ * @ring: PCM for readers of the device's nodes
+ * @ref: one for the creator, one per open PCM node
+ * @node_link: entry in the PCM node registry
+ * @index: N of /dev/ac97pcmN
+ * @node_name: "ac97pcmN"
+ * @node: the misc device of /dev/ac97pcmN
  */
 struct ac97_dev {
-	spinlock_t lock;
+	spinlock_t lock;	/* see above */
 	struct ac97_mixer mixer;
 	struct ac97_bm_func func[AC97_BM_FUNCS];
 	u32 glob_cnt;
@@ -138,23 +161,20 @@ struct ac97_dev {
 	u8 cas;
 	bool irq_level;
 	struct ac97_clock clock;
-	u32 gen;		/* bumped when in-flight DMA must be dropped */
-
+	u32 gen;
 	u64 dma_errors;
 	u64 clock_slips;
-
 	const struct ac97_host_ops *ops;
 	void *host;
 	unsigned int flags;
-	u64 manual_now_ns;	/* the clock, with AC97_DEV_MANUAL */
+	u64 manual_now_ns;
 	struct task_struct *thread;
 	u8 *bounce;
-
 	struct ac97_ring ring;
 	struct kref ref;
-	struct list_head node_link;	/* in the PCM node registry */
+	struct list_head node_link;
 	int index;
-	char node_name[20];	/* "ac97pcm" + any int */
+	char node_name[20];
 	struct miscdevice node;
 };
 
@@ -192,4 +212,4 @@ void ac97_pcm_exit(void);
 extern unsigned int ac97_ring_kb;
 extern unsigned int ac97_period_us;
 
-#endif /* AC97_EMU_H */
+#endif /* AC97_H */

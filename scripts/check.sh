@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make check`: every test suite of ac97-emu, one after the other. Each suite
+# script ends with "N passed, N failed"; this adds them up and ends with the
+# totals. Exit status 0 only if everything passed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SUITES=(
+	"scripts/scan-kernel-log.sh --self-test"
+	"scripts/build-check.sh"
+	"scripts/kunit-uml.sh"
+)
+
+total_pass=0
+total_fail=0
+summary=()
+start_all=$(date +%s)
+for suite in "${SUITES[@]}"; do
+	log "== $suite"
+	start=$(date +%s)
+	out=$(mktemp)
+	(cd "$AC97_ROOT" && $suite) 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
+	rm -f "$out"
+	if [ -z "$last" ]; then
+		last="0 passed, 1 failed"
+		log "$suite printed no totals (exit $rc)"
+	elif [ "$rc" -ne 0 ] && [ "${last#* passed, }" = "0 failed" ]; then
+		last="${last%% *} passed, 1 failed"	# died after its totals
+	fi
+	p=${last%% *}
+	f=${last#* passed, }
+	f=${f%% *}
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	summary+=("$(printf '%-40s %s (%ss)' "$suite" "$last" $(($(date +%s) - start)))")
+done
+echo
+echo "== summary ($(($(date +%s) - start_all)) s)"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

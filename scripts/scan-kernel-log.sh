@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Print the lines of a kernel log ($1) that report a kernel problem: WARN,
+# BUG, oops, lockdep, KASAN, kmemleak, sleeping in atomic context, hung task.
+# Exit 1 if there is any, 0 if the log is clean.
+#   scripts/scan-kernel-log.sh LOG
+#   scripts/scan-kernel-log.sh --self-test
+set -u
+
+PATTERN='WARNING:|BUG:|BUG |Oops|general protection fault|Kernel panic|KASAN:|kmemleak:.*(unreferenced|leak)|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|INFO: task .* blocked|Call Trace:|UBSAN:|refcount_t:'
+
+scan() {
+	! grep -E "$PATTERN" "$1"
+}
+
+self_test() {
+	local tmp rc=0 line
+	tmp=$(mktemp)
+	while IFS= read -r line; do
+		printf '[    1.000000] %s\n' "$line" >"$tmp"
+		if scan "$tmp" >/dev/null; then
+			echo "not ok - scanner misses: $line"; rc=1
+		fi
+	done <<'REPORTS'
+WARNING: CPU: 0 PID: 42 at ac97_bm.c:100 po_transfer+0x10/0x20
+BUG: KASAN: slab-out-of-bounds in ac97_ring_write+0x1/0x2
+BUG: sleeping function called from invalid context at mm/slab.c:1
+WARNING: possible recursive locking detected
+WARNING: possible circular locking dependency detected
+BUG: scheduling while atomic: ac97-dma/0/12/0x00000002
+kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
+INFO: task ac97-dma/0:12 blocked for more than 120 seconds.
+Oops: 0000 [#1] PREEMPT SMP
+REPORTS
+	cat >"$tmp" <<'CLEAN'
+[    0.000000] Linux version 6.12.117 (debian-kernel@lists.debian.org)
+[    0.100000] ... MAX_LOCKDEP_SUBCLASSES:  8
+[    0.200000] KernelAddressSanitizer initialized
+[    1.000000] ac97-emu 0: PCM out DMA from 0xfffff000: not guest RAM, halted
+CLEAN
+	scan "$tmp" >/dev/null || { echo "not ok - scanner flags a clean log"; rc=1; }
+	rm -f "$tmp"
+	if [ $rc -eq 0 ]; then
+		echo "ok - kernel-log scanner flags 9 kinds of report and passes a clean log"
+		echo "1 passed, 0 failed"
+	else
+		echo "0 passed, 1 failed"
+	fi
+	return $rc
+}
+
+if [ "${1:-}" = --self-test ]; then
+	self_test
+	exit
+fi
+scan "$1"
