@@ -37,7 +37,7 @@ fetch_deb() {
 	mkdir -p "$dir"
 	deb=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -n1)
 	if [ -z "$deb" ]; then
-		(cd "$dir" && apt-get download -q "$pkg=$ver" >/dev/null) ||
+		(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >/dev/null) ||
 			die "apt-get download $pkg=$ver failed"
 		deb=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -n1)
 	fi
