@@ -193,6 +193,8 @@ struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 void ac97_dev_destroy(struct ac97_dev *dev);
 void ac97_dev_put(struct ac97_dev *dev);
 bool ac97_engine_step(struct ac97_dev *dev);
+bool ac97_irq_pending(struct ac97_dev *dev);
+void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info);
 
 int ac97_ring_init(struct ac97_ring *ring, size_t size);
 void ac97_ring_free(struct ac97_ring *ring);
@@ -208,6 +210,14 @@ int ac97_pcm_node_add(struct ac97_dev *dev);
 void ac97_pcm_node_del(struct ac97_dev *dev);
 int ac97_pcm_init(void);
 void ac97_pcm_exit(void);
+
+#if IS_ENABLED(CONFIG_KVM)
+int ac97_kvm_init(void);
+void ac97_kvm_exit(void);
+#else
+static inline int ac97_kvm_init(void) { return 0; }
+static inline void ac97_kvm_exit(void) { }
+#endif
 
 extern unsigned int ac97_ring_kb;
 extern unsigned int ac97_period_us;

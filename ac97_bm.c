@@ -575,6 +575,29 @@ bool ac97_engine_step(struct ac97_dev *dev)
 	return again;
 }
 
+/* The interrupt line's level now; for hosts that re-assert after an EOI. */
+bool ac97_irq_pending(struct ac97_dev *dev)
+{
+	bool level;
+
+	spin_lock(&dev->lock);
+	level = dev->irq_level;
+	spin_unlock(&dev->lock);
+	return level;
+}
+
+void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->index = dev->index;
+	spin_lock(&dev->lock);
+	info->irq_level = dev->irq_level;
+	info->dma_errors = dev->dma_errors;
+	info->clock_slips = dev->clock_slips;
+	info->samples = dev->clock.samples_done;
+	spin_unlock(&dev->lock);
+}
+
 static int ac97_dma_thread(void *data)
 {
 	struct ac97_dev *dev = data;

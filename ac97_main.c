@@ -9,11 +9,21 @@
 
 static int __init ac97_emu_init(void)
 {
-	return ac97_pcm_init();
+	int ret;
+
+	ret = ac97_pcm_init();
+	if (ret)
+		return ret;
+	ret = ac97_kvm_init();
+	if (ret)
+		ac97_pcm_exit();
+	return ret;
 }
 
+/* Every device handle and PCM reader holds the module: none is left here. */
 static void __exit ac97_emu_exit(void)
 {
+	ac97_kvm_exit();
 	ac97_pcm_exit();
 }
 

@@ -47,4 +47,73 @@ struct ac97_pcm_format {
 /* Describe the format of the next byte read() returns; see above. */
 #define AC97_PCM_GET_FORMAT	_IOR(AC97_IOC_MAGIC, 0x01, struct ac97_pcm_format)
 
+/*
+ * Control node /dev/ac97ctl: a VMM attaches a device to its KVM VM.
+ *
+ * AC97_CTL_ATTACH returns a new file descriptor, the device handle; closing
+ * it detaches the device (so a VMM that dies leaks nothing). While attached,
+ * the module holds a reference on the VM. Guest port I/O to the mapped
+ * ranges is served in the kernel; interrupts are raised on @irq_fd and
+ * re-raised after the guest's EOI when @resample_fd fires, i.e. the VMM
+ * assigns both to a GSI with KVM_IRQFD and KVM_IRQFD_FLAG_RESAMPLE
+ * (level-triggered INTx).
+ */
+#define AC97_MAP_NAM		(1U << 0)	/* serve BAR0, 256 ports */
+#define AC97_MAP_NABM		(1U << 1)	/* serve BAR1, 64 ports */
+
+/**
+ * struct ac97_bars - where the device's I/O BARs decode
+ * @nam_base:	BAR0 (codec mixer) port base; 256-byte aligned
+ * @nabm_base:	BAR1 (bus master) port base; 64-byte aligned
+ * @map:	%AC97_MAP_NAM and/or %AC97_MAP_NABM: which ranges decode (the
+ *		PCI command register's I/O space enable, as the VMM sees it).
+ *		A range that is not mapped does not have to be valid.
+ * @reserved:	must be zero
+ */
+struct ac97_bars {
+	__u16 nam_base;
+	__u16 nabm_base;
+	__u32 map;
+	__u32 reserved;
+};
+
+/**
+ * struct ac97_attach - what AC97_CTL_ATTACH needs
+ * @vm_fd:	the VM, from KVM_CREATE_VM, owned by the calling process
+ * @irq_fd:	eventfd assigned with KVM_IRQFD to the device's GSI
+ * @resample_fd: eventfd given as that irqfd's resamplefd
+ * @flags:	must be zero
+ * @bars:	initial BAR placement and decoding
+ */
+struct ac97_attach {
+	__s32 vm_fd;
+	__s32 irq_fd;
+	__s32 resample_fd;
+	__u32 flags;
+	struct ac97_bars bars;
+};
+
+/**
+ * struct ac97_dev_info - a device's identity and counters
+ * @index:	N of its PCM node /dev/ac97pcmN
+ * @irq_level:	current level of its interrupt line (0 or 1)
+ * @dma_errors:	DMA reads that hit guest memory that is not RAM
+ * @clock_slips: times the DMA thread was starved for over 100 ms
+ * @samples:	PCM out samples taken from guest memory
+ */
+struct ac97_dev_info {
+	__u32 index;
+	__u32 irq_level;
+	__u64 dma_errors;
+	__u64 clock_slips;
+	__u64 samples;
+};
+
+/* On /dev/ac97ctl: attach; returns the device handle fd (O_CLOEXEC). */
+#define AC97_CTL_ATTACH		_IOW(AC97_IOC_MAGIC, 0x10, struct ac97_attach)
+/* On a device handle: move, map or unmap the BARs. */
+#define AC97_DEV_SET_BARS	_IOW(AC97_IOC_MAGIC, 0x11, struct ac97_bars)
+/* On a device handle: identity and counters. */
+#define AC97_DEV_GET_INFO	_IOR(AC97_IOC_MAGIC, 0x12, struct ac97_dev_info)
+
 #endif /* _UAPI_LINUX_AC97_EMU_H */
