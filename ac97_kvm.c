@@ -39,6 +39,12 @@ struct ac97_kvm {
 	struct ac97_bars bars;		/* under kvm->slots_lock */
 	struct eventfd_ctx *irq;
 	struct eventfd_ctx *resample;
+	/*
+	 * The eventfds' files too: KVM shuts an irqfd down when its eventfd
+	 * file is released, so they must live as long as we are attached.
+	 */
+	struct file *irq_file;
+	struct file *resample_file;
 	wait_queue_entry_t resample_wait;
 	poll_table resample_pt;
 	struct work_struct resample_work;
@@ -369,26 +375,35 @@ static void resample_queue_proc(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &ak->resample_wait);
 }
 
-static int resample_attach(struct ac97_kvm *ak, int fd)
+/* Take the eventfd behind @fd: its context, and its file in @filep. */
+static struct eventfd_ctx *eventfd_take(int fd, struct file **filep)
 {
 	struct file *file = fget(fd);
-	int ret = 0;
+	struct eventfd_ctx *ctx;
 
 	if (!file)
-		return -EBADF;
-	ak->resample = eventfd_ctx_fileget(file);
-	if (IS_ERR(ak->resample)) {
-		ret = PTR_ERR(ak->resample);
-		ak->resample = NULL;
-		goto out;
+		return ERR_PTR(-EBADF);
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return ctx;
 	}
+	*filep = file;
+	return ctx;
+}
+
+static int resample_attach(struct ac97_kvm *ak, int fd)
+{
+	struct eventfd_ctx *ctx = eventfd_take(fd, &ak->resample_file);
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	ak->resample = ctx;
 	INIT_WORK(&ak->resample_work, resample_work_fn);
 	init_waitqueue_func_entry(&ak->resample_wait, resample_wakeup);
 	init_poll_funcptr(&ak->resample_pt, resample_queue_proc);
-	vfs_poll(file, &ak->resample_pt);
-out:
-	fput(file);
-	return ret;
+	vfs_poll(ak->resample_file, &ak->resample_pt);
+	return 0;
 }
 
 static void resample_detach(struct ac97_kvm *ak)
@@ -398,6 +413,7 @@ static void resample_detach(struct ac97_kvm *ak)
 	eventfd_ctx_remove_wait_queue(ak->resample, &ak->resample_wait, &cnt);
 	cancel_work_sync(&ak->resample_work);
 	eventfd_ctx_put(ak->resample);
+	fput(ak->resample_file);
 }
 
 /* --- the device handle --- */
@@ -415,8 +431,10 @@ static void ac97_kvm_free(struct ac97_kvm *ak)
 		ac97_dev_destroy(ak->dev);
 	if (ak->resample)
 		resample_detach(ak);
-	if (ak->irq)
+	if (ak->irq) {
 		eventfd_ctx_put(ak->irq);
+		fput(ak->irq_file);
+	}
 	mmput(ak->mm);
 	kfree(ak);
 	kvm_put_kvm(kvm);	/* last: it may destroy the VM */
@@ -507,7 +525,7 @@ static int ac97_attach(const struct ac97_attach *req)
 	kvm_iodevice_init(&ak->nam_io, &nam_io_ops);
 	kvm_iodevice_init(&ak->nabm_io, &nabm_io_ops);
 
-	ak->irq = eventfd_ctx_fdget(req->irq_fd);
+	ak->irq = eventfd_take(req->irq_fd, &ak->irq_file);
 	if (IS_ERR(ak->irq)) {
 		ret = PTR_ERR(ak->irq);
 		ak->irq = NULL;

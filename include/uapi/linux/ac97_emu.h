@@ -56,7 +56,8 @@ struct ac97_pcm_format {
  * ranges is served in the kernel; interrupts are raised on @irq_fd and
  * re-raised after the guest's EOI when @resample_fd fires, i.e. the VMM
  * assigns both to a GSI with KVM_IRQFD and KVM_IRQFD_FLAG_RESAMPLE
- * (level-triggered INTx).
+ * (level-triggered INTx). The module keeps both eventfds open while attached,
+ * so the VMM may close its own descriptors of them.
  */
 #define AC97_MAP_NAM		(1U << 0)	/* serve BAR0, 256 ports */
 #define AC97_MAP_NABM		(1U << 1)	/* serve BAR1, 64 ports */

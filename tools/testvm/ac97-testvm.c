@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ac97-testvm: a minimal VMM that attaches ac97-emu to a KVM VM and runs
+ * the freestanding test guest (guest.bin) against it, while a second thread
+ * reads the device's PCM node and checks every byte against the pattern.
+ *
+ *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin
+ *
+ * Exit status 0 only if the guest's register sweep passed, it played to the
+ * end, and the PCM node delivered exactly the pattern, in order.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ac97_emu.h>
+#include "testvm_proto.h"
+
+#define GUEST_RAM	(16u << 20)
+#define AC97_GSI	5
+#define NAM_BASE	0xc000
+#define NABM_BASE	0xc100
+
+static const char *const result_names[TV_R_COUNT] = {
+	[TV_R_SWEEP_CHECKS] = "sweep_checks",
+	[TV_R_SWEEP_FAILS] = "sweep_fails",
+	[TV_R_FIRST_FAIL_WHERE] = "first_fail_where",
+	[TV_R_FIRST_FAIL_GOT] = "first_fail_got",
+	[TV_R_FIRST_FAIL_WANT] = "first_fail_want",
+	[TV_R_IRQS] = "guest_irqs",
+	[TV_R_BUFFERS_DONE] = "buffers_done",
+	[TV_R_SAMPLES_QUEUED] = "samples_queued",
+	[TV_R_FIFO_ERRORS] = "fifo_errors",
+	[TV_R_UNEXPECTED_IRQS] = "unexpected_irqs",
+	[TV_R_FINAL_SR] = "final_sr",
+	[TV_R_FINAL_CIV] = "final_civ",
+};
+
+struct vm {
+	int kvm, fd, vcpu, handle;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *ram;
+	uint32_t results[TV_R_COUNT];
+	int have[TV_R_COUNT];
+};
+
+struct pcm_check {
+	char path[64];
+	uint64_t samples;	/* verified */
+	uint64_t mismatches;
+	uint64_t first_bad;
+	int error;
+};
+
+static int quiet;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ac97-testvm: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *pcm_reader(void *arg)
+{
+	struct pcm_check *pc = arg;
+	static uint8_t buf[65536];
+	uint8_t carry = 0;
+	int fd = open(pc->path, O_RDONLY), have_carry = 0;
+	ssize_t n, i;
+
+	if (fd < 0) {
+		pc->error = errno;
+		return NULL;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			uint16_t s, want;
+
+			if (!have_carry) {
+				carry = buf[i];
+				have_carry = 1;
+				continue;
+			}
+			have_carry = 0;
+			s = carry | buf[i] << 8;
+			want = tv_pattern(pc->samples);
+			if (s != want && !pc->mismatches++)
+				pc->first_bad = pc->samples;
+			pc->samples++;
+		}
+	}
+	if (n < 0)
+		pc->error = errno;
+	close(fd);
+	return NULL;
+}
+
+static void setup_vm(struct vm *vm, const char *guest_path)
+{
+	struct kvm_userspace_memory_region mem = { 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+	struct kvm_segment seg = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x08, .present = 1,
+		.type = 0xb, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+	ssize_t n;
+	int gfd;
+
+	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm < 0)
+		die("/dev/kvm");
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM");
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000) < 0)
+		die("KVM_SET_TSS_ADDR");
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_IRQCHIP");
+	vm->ram = mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED)
+		die("mmap guest RAM");
+	mem.memory_size = GUEST_RAM;
+	mem.userspace_addr = (uintptr_t)vm->ram;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mem) < 0)
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	gfd = open(guest_path, O_RDONLY);
+	if (gfd < 0)
+		die(guest_path);
+	n = read(gfd, vm->ram + TV_GUEST_GPA, 1 << 20);
+	if (n <= 0)
+		die("read guest");
+	close(gfd);
+
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	vm->run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu, 0);
+	if (vm->run == MAP_FAILED)
+		die("mmap kvm_run");
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs) < 0)
+		die("KVM_GET_SREGS");
+	sregs.cs = seg;
+	seg.type = 0x3;
+	seg.selector = 0x10;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
+	sregs.cr0 |= 1;		/* protected mode, no paging */
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs) < 0)
+		die("KVM_SET_SREGS");
+	regs.rip = TV_GUEST_GPA;
+	regs.rflags = 2;
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+}
+
+static void attach(struct vm *vm)
+{
+	struct ac97_attach req = { 0 };
+	struct kvm_irqfd irqfd = { 0 };
+	int ctl, irq = eventfd(0, EFD_CLOEXEC), resample = eventfd(0, EFD_CLOEXEC);
+
+	if (irq < 0 || resample < 0)
+		die("eventfd");
+	irqfd.fd = irq;
+	irqfd.gsi = AC97_GSI;
+	irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
+	irqfd.resamplefd = resample;
+	if (ioctl(vm->fd, KVM_IRQFD, &irqfd) < 0)
+		die("KVM_IRQFD");
+	ctl = open("/dev/ac97ctl", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		die("/dev/ac97ctl (is ac97_emu loaded?)");
+	req.vm_fd = vm->fd;
+	req.irq_fd = irq;
+	req.resample_fd = resample;
+	req.bars.nam_base = NAM_BASE;
+	req.bars.nabm_base = NABM_BASE;
+	req.bars.map = AC97_MAP_NAM | AC97_MAP_NABM;
+	vm->handle = ioctl(ctl, AC97_CTL_ATTACH, &req);
+	if (vm->handle < 0)
+		die("AC97_CTL_ATTACH");
+	close(ctl);
+	/* The irqfd keeps its own references; ours are not needed. */
+	close(irq);
+	close(resample);
+}
+
+/* Run the vCPU until the guest reports its exit code. */
+static int run_guest(struct vm *vm)
+{
+	uint32_t key = 0;
+
+	for (;;) {
+		struct kvm_run *r = vm->run;
+		uint32_t v = 0;
+
+		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (r->exit_reason) {
+		case KVM_EXIT_IO:
+			if (r->io.direction != KVM_EXIT_IO_OUT) {
+				memset((uint8_t *)r + r->io.data_offset, 0xff, r->io.size);
+				break;
+			}
+			memcpy(&v, (uint8_t *)r + r->io.data_offset, r->io.size);
+			if (r->io.port == TV_PORT_CONSOLE) {
+				if (!quiet)
+					putchar(v);
+			} else if (r->io.port == TV_PORT_KEY) {
+				key = v;
+			} else if (r->io.port == TV_PORT_VALUE && key < TV_R_COUNT) {
+				vm->results[key] = v;
+				vm->have[key] = 1;
+			} else if (r->io.port == TV_PORT_EXIT) {
+				return v;
+			} else {
+				fprintf(stderr, "guest: stray port %s %#x\n",
+					r->io.direction ? "out" : "in", r->io.port);
+			}
+			break;
+		case KVM_EXIT_HLT:
+			fprintf(stderr, "guest halted with interrupts off\n");
+			return 4;
+		default:
+			fprintf(stderr, "unexpected exit %u\n", r->exit_reason);
+			return 5;
+		}
+	}
+}
+
+static struct vm *watched;
+static struct pcm_check *watched_pcm;
+
+/* On timeout, say where things stood, then give up. */
+static void on_alarm(int sig)
+{
+	struct ac97_dev_info info = { 0 };
+	int i;
+
+	(void)sig;
+	fprintf(stderr, "ac97-testvm: timed out\n");
+	if (watched && !ioctl(watched->handle, AC97_DEV_GET_INFO, &info))
+		fprintf(stderr, "device: samples=%llu irq_level=%u dma_errors=%llu\n",
+			(unsigned long long)info.samples, info.irq_level,
+			(unsigned long long)info.dma_errors);
+	if (watched_pcm)
+		fprintf(stderr, "reader: samples=%llu mismatches=%llu\n",
+			(unsigned long long)watched_pcm->samples,
+			(unsigned long long)watched_pcm->mismatches);
+	for (i = 1; watched && i < TV_R_COUNT; i++)
+		if (watched->have[i])
+			fprintf(stderr, "so far: %s=%u\n", result_names[i], watched->results[i]);
+	_exit(6);
+}
+
+int main(int argc, char **argv)
+{
+	struct tv_params *p;
+	struct ac97_dev_info info;
+	struct pcm_check pc = { 0 };
+	struct vm vm = { 0 };
+	double seconds = 3, t0, t1;
+	uint32_t buf_samples = 2048;
+	pthread_t reader;
+	int opt, rc, i, ok;
+
+	while ((opt = getopt(argc, argv, "s:b:q")) != -1) {
+		switch (opt) {
+		case 's': seconds = atof(optarg); break;
+		case 'b': buf_samples = atoi(optarg); break;
+		case 'q': quiet = 1; break;
+		default:
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin\n", argv[0]);
+			return 2;
+		}
+	}
+	if (optind >= argc || !buf_samples || buf_samples > 0xfffe) {
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin\n", argv[0]);
+		return 2;
+	}
+	signal(SIGALRM, on_alarm);
+	alarm(30 + 20 * seconds);
+
+	setup_vm(&vm, argv[optind]);
+	p = (struct tv_params *)(vm.ram + TV_PARAMS_GPA);
+	p->magic = TV_PARAMS_MAGIC;
+	p->mode = TV_MODE_PLAY;
+	p->nam_base = NAM_BASE;
+	p->nabm_base = NABM_BASE;
+	p->irq = AC97_GSI;
+	p->total_samples = (uint32_t)(seconds * 48000) * 2;
+	p->buf_samples = buf_samples;
+
+	attach(&vm);
+	watched = &vm;
+	watched_pcm = &pc;
+	if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
+		die("AC97_DEV_GET_INFO");
+	snprintf(pc.path, sizeof(pc.path), "/dev/ac97pcm%u", info.index);
+	/* The node must be open before the guest plays its first sample. */
+	if (pthread_create(&reader, NULL, pcm_reader, &pc))
+		die("pthread_create");
+	for (i = 0; i < 200 && access(pc.path, R_OK); i++)
+		usleep(10000);
+	usleep(100000);
+
+	t0 = now_s();
+	rc = run_guest(&vm);
+	t1 = now_s();
+	if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
+		die("AC97_DEV_GET_INFO");
+	/* Detach: the reader drains the ring, then sees end of file. */
+	munmap(vm.run, vm.run_size);
+	close(vm.handle);
+	pthread_join(reader, NULL);
+
+	printf("RESULT guest_exit=%d\n", rc);
+	for (i = 1; i < TV_R_COUNT; i++)
+		if (vm.have[i])
+			printf("RESULT %s=%u\n", result_names[i], vm.results[i]);
+	printf("RESULT play_seconds=%.3f\n", t1 - t0);
+	printf("RESULT pcm_node=%s\n", pc.path);
+	printf("RESULT pcm_samples_expected=%u\n", p->total_samples);
+	printf("RESULT pcm_samples_verified=%llu\n", (unsigned long long)pc.samples);
+	printf("RESULT pcm_bytes_verified=%llu\n", (unsigned long long)pc.samples * 2);
+	printf("RESULT pcm_mismatches=%llu\n", (unsigned long long)pc.mismatches);
+	if (pc.mismatches)
+		printf("RESULT pcm_first_bad_sample=%llu\n", (unsigned long long)pc.first_bad);
+	printf("RESULT pcm_read_error=%d\n", pc.error);
+	printf("RESULT dev_dma_errors=%llu\n", (unsigned long long)info.dma_errors);
+	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
+	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);
+
+	ok = rc == 0 && vm.results[TV_R_SWEEP_FAILS] == 0 &&
+	     vm.results[TV_R_SWEEP_CHECKS] > 0 && !pc.error &&
+	     pc.mismatches == 0 && pc.samples == p->total_samples &&
+	     vm.results[TV_R_SAMPLES_QUEUED] == p->total_samples &&
+	     vm.results[TV_R_IRQS] >= vm.results[TV_R_BUFFERS_DONE] / 2 &&
+	     vm.results[TV_R_BUFFERS_DONE] ==
+		(p->total_samples + buf_samples - 1) / buf_samples &&
+	     vm.results[TV_R_UNEXPECTED_IRQS] == 0 && info.dma_errors == 0;
+	printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A freestanding x86 guest that drives the AC'97 the way a driver does:
+ * cold reset, wait for the codec, check every register at every width,
+ * then play a known pattern through a 32-entry descriptor list, refilling
+ * buffers from its interrupt handler. Results go to the VMM through ports.
+ */
+#include <stdint.h>
+
+#include "ac97_regs.h"
+#include "testvm_proto.h"
+
+#define PO(reg)		(AC97_BM_PO + (reg))
+#define PIC1		0x20
+#define PIC2		0xa0
+#define ELCR1		0x4d0
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void report(uint32_t key, uint32_t value)
+{
+	outl(TV_PORT_KEY, key);
+	outl(TV_PORT_VALUE, value);
+}
+
+static void puts_(const char *s)
+{
+	while (*s)
+		outb(TV_PORT_CONSOLE, *s++);
+}
+
+static volatile struct tv_params *const params = (void *)TV_PARAMS_GPA;
+static uint16_t nam, nabm;
+
+/* --- register sweep --- */
+
+static uint32_t checks, fails;
+
+static void expect(uint32_t space, uint32_t off, uint32_t width, uint32_t got,
+		   uint32_t want)
+{
+	checks++;
+	if (got == want)
+		return;
+	if (!fails++) {
+		report(TV_R_FIRST_FAIL_WHERE, width << 16 | space << 8 | off);
+		report(TV_R_FIRST_FAIL_GOT, got);
+		report(TV_R_FIRST_FAIL_WANT, want);
+	}
+}
+
+static uint32_t in_width(uint16_t port, uint32_t width)
+{
+	return width == 1 ? inb(port) : width == 2 ? inw(port) : inl(port);
+}
+
+/* NABM after power-on and the release of cold reset, byte by byte. */
+static void nabm_image(uint8_t *img)
+{
+	int i;
+
+	for (i = 0; i < AC97_NABM_SIZE; i++)
+		img[i] = 0;
+	img[AC97_BM_PI + AC97_BM_SR] = AC97_SR_DCH;
+	img[AC97_BM_PO + AC97_BM_SR] = AC97_SR_DCH;
+	img[AC97_BM_MC + AC97_BM_SR] = AC97_SR_DCH;
+	img[AC97_GLOB_CNT] = AC97_GC_COLD;
+	img[AC97_GLOB_STA + 1] = AC97_GS_PCR >> 8;
+}
+
+static const struct { uint8_t reg; uint16_t val; } codec_reset[] = {
+	{ 0x00, 0x0000 }, { 0x02, 0x8000 }, { 0x04, 0x8000 }, { 0x06, 0x8000 },
+	{ 0x0a, 0x0000 }, { 0x0c, 0x8008 }, { 0x0e, 0x8008 }, { 0x10, 0x8808 },
+	{ 0x18, 0x8808 }, { 0x1a, 0x0000 }, { 0x1c, 0x8000 }, { 0x26, 0x000f },
+	{ 0x28, 0x0809 }, { 0x2a, 0x0000 }, { 0x2c, 0xbb80 }, { 0x32, 0xbb80 },
+	{ 0x7c, 0x8384 }, { 0x7e, 0x7600 },
+};
+
+static void sweep(void)
+{
+	static const uint32_t widths[] = { 1, 2, 4 };
+	uint8_t img[AC97_NABM_SIZE];
+	uint32_t w, off, want, i;
+
+	nabm_image(img);
+	for (w = 0; w < 3; w++) {
+		for (off = 0; off + widths[w] <= AC97_NABM_SIZE; off++) {
+			inw(nam);	/* a codec access frees CAS */
+			want = 0;
+			for (i = 0; i < widths[w]; i++)
+				want |= (uint32_t)img[off + i] << (8 * i);
+			expect(1, off, widths[w], in_width(nabm + off, widths[w]), want);
+		}
+	}
+	for (i = 0; i < sizeof(codec_reset) / sizeof(codec_reset[0]); i++)
+		expect(0, codec_reset[i].reg, 2, inw(nam + codec_reset[i].reg),
+		       codec_reset[i].val);
+	expect(0, 0x7c, 1, inb(nam + 0x7c), 0x84);
+	expect(0, 0x7d, 1, inb(nam + 0x7d), 0x83);
+	expect(0, 0x7c, 4, inl(nam + 0x7c), 0x76008384);
+	expect(0, 0x80, 2, inw(nam + 0x80), 0xffff);	/* no secondary codec */
+	expect(1, AC97_GLOB_STA, 4, inl(nabm + AC97_GLOB_STA),
+	       AC97_GS_PCR | AC97_GS_RCS);
+	outl(nabm + AC97_GLOB_STA, AC97_GS_RCS);
+	expect(1, AC97_GLOB_STA, 4, inl(nabm + AC97_GLOB_STA), AC97_GS_PCR);
+
+	/* Writes: writable bits, read-only registers, aliases, RR. */
+	outl(nabm + AC97_BM_PI + AC97_BM_BDBAR, 0xffffffff);
+	expect(1, 0x00, 4, inl(nabm + AC97_BM_PI), 0xfffffff8);
+	outb(nabm + AC97_BM_PI + AC97_BM_CIV, 0xff);
+	outb(nabm + AC97_BM_PI + AC97_BM_LVI, 0xff);
+	expect(1, 0x04, 4, inl(nabm + AC97_BM_PI + 4), 0x00011f00);
+	outw(nabm + AC97_BM_PI + AC97_BM_PICB, 0xffff);
+	expect(1, 0x08, 2, inw(nabm + AC97_BM_PI + AC97_BM_PICB), 0);
+	outl(nabm + AC97_BM_PI + 8, 0x1c000000);	/* CR via its dword alias */
+	expect(1, 0x0b, 1, inb(nabm + AC97_BM_PI + AC97_BM_CR), 0x1c);
+	outb(nabm + AC97_BM_PI + AC97_BM_CR, AC97_CR_RR);
+	expect(1, 0x04, 4, inl(nabm + AC97_BM_PI + 4), 0x00010000);
+	expect(1, 0x08, 4, inl(nabm + AC97_BM_PI + 8), 0x1c000000);
+	outb(nabm + AC97_BM_PI + AC97_BM_CR, 0);
+	outl(nabm + AC97_BM_PI + AC97_BM_BDBAR, 0);
+	outl(nabm + AC97_GLOB_CNT, 0xffffffff);
+	expect(1, AC97_GLOB_CNT, 4, inl(nabm + AC97_GLOB_CNT), 0x7b);
+	outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+	expect(1, AC97_CAS, 1, inb(nabm + AC97_CAS), 0);
+	expect(1, AC97_CAS, 1, inb(nabm + AC97_CAS), 1);
+	outw(nam + AC97_MASTER, 0x2020);	/* 5-bit: saturates */
+	expect(0, AC97_MASTER, 2, inw(nam + AC97_MASTER), 0x1f1f);
+	expect(1, AC97_CAS, 1, inb(nabm + AC97_CAS), 0);
+	outw(nam + AC97_EXTENDED_STATUS, AC97_EA_VRA);
+	outw(nam + AC97_PCM_FRONT_DAC_RATE, 44000);
+	expect(0, 0x2c, 2, inw(nam + AC97_PCM_FRONT_DAC_RATE), 44100);
+	outw(nam + AC97_RESET, 0);
+	expect(0, 0x2c, 2, inw(nam + AC97_PCM_FRONT_DAC_RATE), 48000);
+	report(TV_R_SWEEP_CHECKS, checks);
+	report(TV_R_SWEEP_FAILS, fails);
+}
+
+/* --- playback --- */
+
+static uint32_t next_sample, irqs, buffers_done, fifo_errors, unexpected;
+static uint32_t done_idx;
+static volatile int finished;
+
+/* Fill buffer @i with the next pattern samples; false when there are none. */
+static int fill(uint32_t i)
+{
+	uint32_t *bd = (uint32_t *)(TV_BDL_GPA + i * AC97_BD_SIZE);
+	uint16_t *buf = (uint16_t *)(TV_BUF_GPA + i * params->buf_samples * 2);
+	uint32_t n = params->total_samples - next_sample, k;
+
+	if (!n)
+		return 0;
+	if (n > params->buf_samples)
+		n = params->buf_samples;
+	for (k = 0; k < n; k++)
+		buf[k] = tv_pattern(next_sample + k);
+	next_sample += n;
+	bd[0] = (uint32_t)buf;
+	bd[1] = AC97_BD_IOC | n;
+	return 1;
+}
+
+void ac97_irq(void);
+void ac97_irq(void)
+{
+	uint16_t sr = inw(nabm + PO(AC97_BM_SR));
+	uint8_t civ;
+
+	outw(nabm + PO(AC97_BM_SR), sr & AC97_SR_W1C);
+	irqs++;
+	if (sr & AC97_SR_FIFOE)
+		fifo_errors++;
+	civ = inb(nabm + PO(AC97_BM_CIV));
+	while (done_idx != civ) {
+		buffers_done++;
+		if (fill(done_idx))
+			outb(nabm + PO(AC97_BM_LVI), done_idx);
+		done_idx = (done_idx + 1) & AC97_BD_INDEX_MASK;
+	}
+	sr = inw(nabm + PO(AC97_BM_SR));
+	if ((sr & AC97_SR_DCH) && (sr & AC97_SR_CELV) &&
+	    next_sample == params->total_samples) {
+		buffers_done++;		/* the last one, parked at LVI */
+		finished = 1;
+	}
+	outb(PIC1, 0x20);	/* EOI */
+}
+
+void unexpected_irq(void);
+void unexpected_irq(void)
+{
+	unexpected++;
+	outb(PIC2, 0x20);
+	outb(PIC1, 0x20);
+}
+
+struct idt_entry {
+	uint16_t off_lo, sel;
+	uint8_t zero, type;
+	uint16_t off_hi;
+} __attribute__((packed));
+
+static struct idt_entry idt[256];
+void irq_stub_ac97(void);
+void irq_stub_unexpected(void);
+
+static void set_gate(int vec, void (*fn)(void))
+{
+	uint32_t a = (uint32_t)fn;
+
+	idt[vec] = (struct idt_entry){ a & 0xffff, 0x08, 0, 0x8e, a >> 16 };
+}
+
+static void setup_interrupts(uint32_t irq)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) desc = {
+		sizeof(idt) - 1, (uint32_t)idt
+	};
+	int v;
+
+	for (v = 0x20; v < 0x30; v++)
+		set_gate(v, irq_stub_unexpected);
+	set_gate(0x20 + irq, irq_stub_ac97);
+	__asm__ volatile("lidt %0" : : "m"(desc));
+	/* 8259s: vectors 0x20/0x28, cascade on IRQ2, only ours unmasked. */
+	outb(PIC1, 0x11); outb(PIC2, 0x11);
+	outb(PIC1 + 1, 0x20); outb(PIC2 + 1, 0x28);
+	outb(PIC1 + 1, 0x04); outb(PIC2 + 1, 0x02);
+	outb(PIC1 + 1, 0x01); outb(PIC2 + 1, 0x01);
+	outb(PIC1 + 1, (uint8_t)~((1 << irq) | (1 << 2)));
+	outb(PIC2 + 1, 0xff);
+	outb(ELCR1, 1 << irq);	/* PCI INTx: level-triggered */
+}
+
+static void play(void)
+{
+	uint32_t i, filled = 0;
+
+	outw(nam + AC97_MASTER, 0x0000);	/* 0 dB, unmuted: bit-exact */
+	outw(nam + AC97_PCM_OUT, 0x0808);
+	outb(nabm + PO(AC97_BM_CR), AC97_CR_RR);
+	for (i = 0; i < AC97_BD_COUNT && fill(i); i++)
+		filled++;
+	outl(nabm + PO(AC97_BM_BDBAR), TV_BDL_GPA);
+	outb(nabm + PO(AC97_BM_LVI), filled - 1);
+	outb(nabm + PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	for (;;) {
+		__asm__ volatile("cli");
+		if (finished)
+			break;
+		__asm__ volatile("sti; hlt");
+	}
+	__asm__ volatile("sti");
+	report(TV_R_FINAL_SR, inw(nabm + PO(AC97_BM_SR)));
+	report(TV_R_FINAL_CIV, inb(nabm + PO(AC97_BM_CIV)));
+	outb(nabm + PO(AC97_BM_CR), 0);
+	report(TV_R_IRQS, irqs);
+	report(TV_R_BUFFERS_DONE, buffers_done);
+	report(TV_R_SAMPLES_QUEUED, next_sample);
+	report(TV_R_FIFO_ERRORS, fifo_errors);
+	report(TV_R_UNEXPECTED_IRQS, unexpected);
+}
+
+void guest_main(void);
+void guest_main(void)
+{
+	uint32_t tries;
+
+	if (params->magic != TV_PARAMS_MAGIC) {
+		puts_("guest: no parameters\n");
+		outl(TV_PORT_EXIT, 2);
+	}
+	nam = params->nam_base;
+	nabm = params->nabm_base;
+	setup_interrupts(params->irq);
+	puts_("guest: cold reset\n");
+	outl(nabm + AC97_GLOB_CNT, 0);
+	outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+	for (tries = 0; !(inl(nabm + AC97_GLOB_STA) & AC97_GS_PCR); tries++)
+		if (tries > 1000) {
+			puts_("guest: codec never ready\n");
+			outl(TV_PORT_EXIT, 3);
+		}
+	sweep();
+	puts_("guest: sweep done, playing\n");
+	play();
+	puts_("guest: done\n");
+	outl(TV_PORT_EXIT, fails ? 1 : 0);
+}

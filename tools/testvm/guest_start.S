@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Entry of the freestanding test guest. The VMM starts us in 32-bit
+ * protected mode with flat segments but no GDT in memory: install one so
+ * that iret can reload CS, then an IDT, then call guest_main().
+ */
+	.section .text.start, "ax"
+	.code32
+	.globl _start
+_start:
+	cli
+	lgdt	gdt_desc
+	ljmp	$0x08, $1f
+1:	movl	$0x10, %eax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movw	%ax, %ss
+	movl	$0x00f00000, %esp
+	/* clear .bss */
+	movl	$__bss_start, %edi
+	movl	$__bss_end, %ecx
+	subl	%edi, %ecx
+	xorl	%eax, %eax
+	rep stosb
+	call	guest_main
+	/* guest_main reports its exit through a port; never returns */
+2:	hlt
+	jmp	2b
+
+/* Interrupt stubs: save the caller-saved registers, call C, iret. */
+	.globl irq_stub_ac97
+irq_stub_ac97:
+	pushl	%eax
+	pushl	%ecx
+	pushl	%edx
+	cld
+	call	ac97_irq
+	popl	%edx
+	popl	%ecx
+	popl	%eax
+	iret
+
+	.globl irq_stub_unexpected
+irq_stub_unexpected:
+	pushl	%eax
+	pushl	%ecx
+	pushl	%edx
+	cld
+	call	unexpected_irq
+	popl	%edx
+	popl	%ecx
+	popl	%eax
+	iret
+
+	.section .rodata
+	.align	8
+gdt:
+	.quad	0
+	.quad	0x00cf9a000000ffff	/* 0x08: code, flat, 32-bit */
+	.quad	0x00cf92000000ffff	/* 0x10: data, flat */
+gdt_desc:
+	.word	gdt_desc - gdt - 1
+	.long	gdt
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * How the test VMM and its freestanding guest talk: a parameter block the
+ * VMM writes into guest memory, and a few ports that exit to the VMM.
+ */
+#ifndef TESTVM_PROTO_H
+#define TESTVM_PROTO_H
+
+#include <stdint.h>
+
+#define TV_PORT_CONSOLE	0xe9	/* out byte: a character of the guest's log */
+#define TV_PORT_KEY	0x510	/* out dword: the key of the next result */
+#define TV_PORT_VALUE	0x514	/* out dword: the value of that result */
+#define TV_PORT_EXIT	0x51c	/* out dword: the guest is done; exit code */
+
+#define TV_PARAMS_GPA	0x500000
+#define TV_BDL_GPA	0x200000
+#define TV_BUF_GPA	0x210000
+#define TV_GUEST_GPA	0x100000
+#define TV_PARAMS_MAGIC	0xac97ac97
+
+#define TV_MODE_PLAY	1	/* register sweep, then play the pattern */
+
+struct tv_params {
+	uint32_t magic;
+	uint32_t mode;
+	uint32_t nam_base;
+	uint32_t nabm_base;
+	uint32_t irq;			/* ISA IRQ of the device */
+	uint32_t total_samples;		/* pattern samples to play */
+	uint32_t buf_samples;		/* samples per buffer */
+};
+
+enum tv_result {
+	TV_R_SWEEP_CHECKS = 1,
+	TV_R_SWEEP_FAILS,
+	TV_R_FIRST_FAIL_WHERE,		/* width << 16 | space << 8 | offset */
+	TV_R_FIRST_FAIL_GOT,
+	TV_R_FIRST_FAIL_WANT,
+	TV_R_IRQS,
+	TV_R_BUFFERS_DONE,
+	TV_R_SAMPLES_QUEUED,
+	TV_R_FIFO_ERRORS,
+	TV_R_UNEXPECTED_IRQS,
+	TV_R_FINAL_SR,
+	TV_R_FINAL_CIV,
+	TV_R_COUNT
+};
+
+/* The test signal: every sample differs from its neighbours in a known way. */
+static inline uint16_t tv_pattern(uint32_t i)
+{
+	return (uint16_t)((i * 2654435761u) >> 16) ^ (uint16_t)i;
+}
+
+#endif /* TESTVM_PROTO_H */
