@@ -9,6 +9,7 @@ SUITES=(
 	"scripts/scan-kernel-log.sh --self-test"
 	"scripts/build-check.sh"
 	"scripts/kunit-uml.sh"
+	"scripts/nested-rig.sh"
 )
 
 total_pass=0

@@ -83,26 +83,80 @@ for meta in $KERNELS; do
 	cp /bin/busybox "$root/bin/"
 	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$root/mod"; done
 	cp "$mod/ac97_emu.ko" "$root/mod/"
-	cp "$work/ac97-testvm" "$work/guest.bin" "$root/"
-	cat >"$root/init" <<INIT
+	cp "$work/ac97-testvm" "$work/ac97-ctltest" "$work/guest.bin" "$root/"
+	cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-echo "RIG boot uptime=\$(cut -d' ' -f1 /proc/uptime)"
+export PATH=/bin:/
+echo "RIG boot uptime=$(cut -d' ' -f1 /proc/uptime)"
+SECS=$(cat /seconds)
 for m in irqbypass ccp kvm kvm-amd; do
-	insmod /mod/\$m.ko || echo "RIG insmod \$m failed"
+	insmod /mod/$m.ko || echo "RIG insmod $m failed"
 done
 if insmod /mod/ac97_emu.ko && [ -c /dev/ac97ctl ] && [ -c /dev/kvm ]; then
 	echo "RIG load=ok"
 else
 	echo "RIG load=fail"
 fi
-start=\$(cut -d' ' -f1 /proc/uptime)
-/ac97-testvm -s $SECONDS_TO_PLAY /guest.bin
-echo "RIG testvm_rc=\$?"
-echo "RIG testvm_wall=\$(awk -v s=\$start '{ print \$1 - s }' /proc/uptime)"
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# 1. The guest sweeps the registers and plays the pattern; every byte checked.
+start=$(uptime_s)
+ac97-testvm -q -s $SECS /guest.bin
+echo "RIG testvm_rc=$?"
+echo "RIG testvm_wall=$(awk -v s=$start '{ print $1 - s }' /proc/uptime)"
+
+# 2. BARs moved by the VMM: the new ranges decode, the old ones do not.
+ac97-testvm -q -m -s 0.5 /guest.bin >/tmp/move.txt
+echo "RIG move_rc=$?"
+grep -E '^RESULT (old_bars_dead|verdict)=' /tmp/move.txt | sed 's/^RESULT /RIG move_/'
+
+# 3. Detach mid-DMA: the reader gets a clean prefix, then EOF.
+ac97-testvm -q -D 700 -s 3 /guest.bin >/tmp/detach.txt
+echo "RIG detach_rc=$?"
+grep -E '^RESULT pcm_bytes_verified=' /tmp/detach.txt | sed 's/^RESULT /RIG detach_/'
+
+# 4. Bad input from userspace on the control interface.
+ac97-ctltest -n 300 >/tmp/ctl.txt
+echo "RIG ctltest_rc=$?"
+sed 's/^/CTL /' /tmp/ctl.txt
+
+# 5. Module unload while attached is refused, and playback goes on.
+ac97-testvm -q -s 2 /guest.bin >/tmp/busy.txt &
+pid=$!
+sleep 1
+if rmmod ac97_emu 2>/dev/null; then echo "RIG rmmod_attached=unloaded"; else echo "RIG rmmod_attached=refused"; fi
+wait $pid
+echo "RIG busy_testvm_rc=$?"
+
+# 6. Two VMs at once, each with its own device and node.
+ac97-testvm -q -s 2 /guest.bin >/tmp/vm1.txt &
+p1=$!
+ac97-testvm -q -s 2 /guest.bin >/tmp/vm2.txt &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+echo "RIG two_vms_rc=$r1,$r2 nodes=$(grep -h '^RESULT pcm_node=' /tmp/vm1.txt /tmp/vm2.txt | cut -d= -f2 | tr '\n' ' ')"
+
+# 7. The VMM is killed mid-stream while a reader blocks on /dev/ac97pcm.
+ac97-testvm -q -s 6 /guest.bin >/dev/null 2>&1 &
+vmm=$!
+for i in $(seq 50); do [ -e /dev/ac97pcm0 ] && break; sleep 0.1; done
+cat /dev/ac97pcm >/tmp/killed.pcm &
+reader=$!
+sleep 1.5
+kill -9 $vmm
+for i in $(seq 100); do kill -0 $reader 2>/dev/null || break; sleep 0.1; done
+if kill -0 $reader 2>/dev/null; then
+	echo "RIG kill_reader=hung"; kill -9 $reader
+else
+	echo "RIG kill_reader=eof bytes=$(wc -c </tmp/killed.pcm)"
+fi
+wait 2>/dev/null
+
 if rmmod ac97_emu; then echo "RIG unload=ok"; else echo "RIG unload=fail"; fi
 echo "=== DMESG BEGIN"
 dmesg
@@ -110,6 +164,7 @@ echo "=== DMESG END"
 poweroff -f
 INIT
 	chmod +x "$root/init"
+	echo "$SECONDS_TO_PLAY" >"$root/seconds"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/$kver/initrd.gz"
 
 	log "booting $kver in QEMU (TCG)"
@@ -133,7 +188,21 @@ INIT
 		"$kver: L2 guest plays $(get pcm_bytes_verified) bytes, all verified in order; $(get guest_irqs) interrupts for $(get buffers_done) buffers"
 	result $([ "$(get sweep_fails)" = 0 ] && [ "$(get sweep_checks)" -gt 0 ] 2>/dev/null; echo $?) \
 		"$kver: register sweep from the guest, $(get sweep_checks) checks, $(get sweep_fails) mismatches"
-	result $([ "$(get unload)" = ok ]; echo $?) "$kver: ac97_emu unloads after detach"
+	result $([ "$(get move_verdict)" = PASS ] && [ "$(get move_old_bars_dead)" = 1 ]; echo $?) \
+		"$kver: BARs moved at run time: new ranges decode, old ones fall through to the VMM"
+	result $([ "$(get detach_rc)" = 0 ]; echo $?) \
+		"$kver: detach mid-DMA: reader got an exact prefix ($(get detach_pcm_bytes_verified) bytes), then EOF"
+	ctl_pass=$(grep -cE '^CTL ok ' "$console.txt" || true)
+	grep -E '^CTL not ok ' "$console.txt" >&2 || true
+	result $([ "$(get ctltest_rc)" = 0 ] && [ "$ctl_pass" -gt 30 ]; echo $?) \
+		"$kver: control interface bad input: $ctl_pass cases (bad fds, bad ranges, overlaps, double attach, foreign VM, 300 attach/detach)"
+	result $([ "$(get rmmod_attached)" = refused ] && [ "$(get busy_testvm_rc)" = 0 ]; echo $?) \
+		"$kver: rmmod refused while attached, playback unaffected"
+	result $([ "$(get two_vms_rc | cut -d' ' -f1)" = "0,0" ]; echo $?) \
+		"$kver: two VMs play at once, each verified ($(get two_vms_rc | cut -d' ' -f2-))"
+	result $(get kill_reader | grep -q '^eof'; echo $?) \
+		"$kver: VMM killed mid-stream: blocked reader of /dev/ac97pcm gets EOF ($(get kill_reader))"
+	result $([ "$(get unload)" = ok ]; echo $?) "$kver: ac97_emu unloads after everything"
 	sed -n '/^=== DMESG BEGIN/,/^=== DMESG END/p' "$console.txt" >"$work/$kver/dmesg.txt"
 	if [ ! -s "$work/$kver/dmesg.txt" ]; then
 		result 1 "$kver: L1 kernel log captured"

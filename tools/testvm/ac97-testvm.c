@@ -4,10 +4,16 @@
  * the freestanding test guest (guest.bin) against it, while a second thread
  * reads the device's PCM node and checks every byte against the pattern.
  *
- *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin
+ *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin
+ *
+ *   -m     move the BARs after attaching (as a guest reprogramming PCI
+ *          config would); the guest checks the old ranges no longer decode
+ *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
+ *          PCM reader must then see end of file after a clean prefix
  *
  * Exit status 0 only if the guest's register sweep passed, it played to the
- * end, and the PCM node delivered exactly the pattern, in order.
+ * end, and the PCM node delivered exactly the pattern, in order (with -D:
+ * a non-empty, exact prefix of it, then end of file).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +39,9 @@
 #define AC97_GSI	5
 #define NAM_BASE	0xc000
 #define NABM_BASE	0xc100
+#define NAM_MOVED	0xd000
+#define NABM_MOVED	0xd140
+#define EXIT_DETACHED	100
 
 static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_SWEEP_CHECKS] = "sweep_checks",
@@ -47,6 +56,7 @@ static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_UNEXPECTED_IRQS] = "unexpected_irqs",
 	[TV_R_FINAL_SR] = "final_sr",
 	[TV_R_FINAL_CIV] = "final_civ",
+	[TV_R_OLD_BARS_DEAD] = "old_bars_dead",
 };
 
 struct vm {
@@ -67,6 +77,8 @@ struct pcm_check {
 };
 
 static int quiet;
+static volatile sig_atomic_t detached;
+static unsigned long strays;
 
 static void die(const char *what)
 {
@@ -221,6 +233,8 @@ static int run_guest(struct vm *vm)
 		uint32_t v = 0;
 
 		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && detached)
+				return EXIT_DETACHED;
 			if (errno == EINTR)
 				continue;
 			die("KVM_RUN");
@@ -228,7 +242,10 @@ static int run_guest(struct vm *vm)
 		switch (r->exit_reason) {
 		case KVM_EXIT_IO:
 			if (r->io.direction != KVM_EXIT_IO_OUT) {
-				memset((uint8_t *)r + r->io.data_offset, 0xff, r->io.size);
+				/* Nothing here: an unclaimed port reads all ones. */
+				memset((uint8_t *)r + r->io.data_offset, 0xff,
+				       r->io.size * r->io.count);
+				strays++;
 				break;
 			}
 			memcpy(&v, (uint8_t *)r + r->io.data_offset, r->io.size);
@@ -242,8 +259,8 @@ static int run_guest(struct vm *vm)
 				vm->have[key] = 1;
 			} else if (r->io.port == TV_PORT_EXIT) {
 				return v;
-			} else {
-				fprintf(stderr, "guest: stray port %s %#x\n",
+			} else if (!strays++ && !detached) {
+				fprintf(stderr, "guest: first stray port: %s %#x\n",
 					r->io.direction ? "out" : "in", r->io.port);
 			}
 			break;
@@ -255,6 +272,29 @@ static int run_guest(struct vm *vm)
 			return 5;
 		}
 	}
+}
+
+struct detacher {
+	struct vm *vm;
+	pthread_t vcpu_thread;
+	unsigned int ms;
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Close the device handle in the middle of playback, then stop the vCPU. */
+static void *detach_later(void *arg)
+{
+	struct detacher *d = arg;
+
+	usleep(d->ms * 1000);
+	close(d->vm->handle);
+	detached = 1;
+	pthread_kill(d->vcpu_thread, SIGUSR1);
+	return NULL;
 }
 
 static struct vm *watched;
@@ -290,21 +330,24 @@ int main(int argc, char **argv)
 	struct vm vm = { 0 };
 	double seconds = 3, t0, t1;
 	uint32_t buf_samples = 2048;
-	pthread_t reader;
-	int opt, rc, i, ok;
+	struct detacher det = { 0 };
+	pthread_t reader, detach_thread;
+	int opt, rc, i, ok, move = 0;
 
-	while ((opt = getopt(argc, argv, "s:b:q")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmD:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
 		case 'q': quiet = 1; break;
+		case 'm': move = 1; break;
+		case 'D': det.ms = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -321,6 +364,19 @@ int main(int argc, char **argv)
 	p->buf_samples = buf_samples;
 
 	attach(&vm);
+	if (move) {
+		struct ac97_bars bars = {
+			.nam_base = NAM_MOVED, .nabm_base = NABM_MOVED,
+			.map = AC97_MAP_NAM | AC97_MAP_NABM,
+		};
+
+		if (ioctl(vm.handle, AC97_DEV_SET_BARS, &bars) < 0)
+			die("AC97_DEV_SET_BARS");
+		p->old_nam_base = NAM_BASE;
+		p->old_nabm_base = NABM_BASE;
+		p->nam_base = NAM_MOVED;
+		p->nabm_base = NABM_MOVED;
+	}
 	watched = &vm;
 	watched_pcm = &pc;
 	if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
@@ -333,14 +389,28 @@ int main(int argc, char **argv)
 		usleep(10000);
 	usleep(100000);
 
+	if (det.ms) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		sigaction(SIGUSR1, &sa, NULL);
+		det.vm = &vm;
+		det.vcpu_thread = pthread_self();
+		if (pthread_create(&detach_thread, NULL, detach_later, &det))
+			die("pthread_create");
+	}
 	t0 = now_s();
 	rc = run_guest(&vm);
 	t1 = now_s();
-	if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
-		die("AC97_DEV_GET_INFO");
-	/* Detach: the reader drains the ring, then sees end of file. */
+	if (det.ms) {
+		pthread_join(detach_thread, NULL);
+		memset(&info, 0, sizeof(info));
+	} else {
+		if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
+			die("AC97_DEV_GET_INFO");
+		/* Detach: the reader drains the ring, then sees end of file. */
+		close(vm.handle);
+	}
 	munmap(vm.run, vm.run_size);
-	close(vm.handle);
 	pthread_join(reader, NULL);
 
 	printf("RESULT guest_exit=%d\n", rc);
@@ -359,6 +429,15 @@ int main(int argc, char **argv)
 	printf("RESULT dev_dma_errors=%llu\n", (unsigned long long)info.dma_errors);
 	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
 	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);
+	printf("RESULT stray_port_exits=%lu\n", strays);
+	if (det.ms) {
+		/* Mid-DMA detach: an exact prefix, then EOF (we got here: no hang). */
+		ok = rc == EXIT_DETACHED && !pc.error && pc.mismatches == 0 &&
+		     pc.samples > 0 && pc.samples < p->total_samples &&
+		     vm.results[TV_R_SWEEP_FAILS] == 0;
+		printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
+		return ok ? 0 : 1;
+	}
 
 	ok = rc == 0 && vm.results[TV_R_SWEEP_FAILS] == 0 &&
 	     vm.results[TV_R_SWEEP_CHECKS] > 0 && !pc.error &&
@@ -367,7 +446,9 @@ int main(int argc, char **argv)
 	     vm.results[TV_R_IRQS] >= vm.results[TV_R_BUFFERS_DONE] / 2 &&
 	     vm.results[TV_R_BUFFERS_DONE] ==
 		(p->total_samples + buf_samples - 1) / buf_samples &&
-	     vm.results[TV_R_UNEXPECTED_IRQS] == 0 && info.dma_errors == 0;
+	     vm.results[TV_R_UNEXPECTED_IRQS] == 0 && info.dma_errors == 0 &&
+	     (!move || vm.results[TV_R_OLD_BARS_DEAD] == 1) &&
+	     (move || strays == 0);
 	printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;
 }

@@ -169,6 +169,12 @@ static void sweep(void)
 	expect(0, 0x2c, 2, inw(nam + AC97_PCM_FRONT_DAC_RATE), 44100);
 	outw(nam + AC97_RESET, 0);
 	expect(0, 0x2c, 2, inw(nam + AC97_PCM_FRONT_DAC_RATE), 48000);
+	if (params->old_nam_base) {
+		/* Moved BARs: the old ranges fall through to the VMM (all ones). */
+		report(TV_R_OLD_BARS_DEAD,
+		       inw(params->old_nam_base + AC97_VENDOR_ID1) == 0xffff &&
+		       inl(params->old_nabm_base + AC97_GLOB_STA) == 0xffffffff);
+	}
 	report(TV_R_SWEEP_CHECKS, checks);
 	report(TV_R_SWEEP_FAILS, fails);
 }

@@ -29,6 +29,8 @@ struct tv_params {
 	uint32_t irq;			/* ISA IRQ of the device */
 	uint32_t total_samples;		/* pattern samples to play */
 	uint32_t buf_samples;		/* samples per buffer */
+	uint32_t old_nam_base;		/* BARs before the VMM moved them, or 0 */
+	uint32_t old_nabm_base;
 };
 
 enum tv_result {
@@ -44,6 +46,7 @@ enum tv_result {
 	TV_R_UNEXPECTED_IRQS,
 	TV_R_FINAL_SR,
 	TV_R_FINAL_CIV,
+	TV_R_OLD_BARS_DEAD,		/* 1 if the old ranges no longer decode */
 	TV_R_COUNT
 };
 

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ac97-ctltest: the control interface against bad input from userspace.
+ * Every case expects a precise errno (or success); each prints "ok - ..." or
+ * "not ok - ...", and the last line is "N passed, N failed".
+ *
+ *   ac97-ctltest [-n ATTACH_CYCLES]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ac97_emu.h>
+
+static int passed, failed;
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (cond)
+		passed++;
+	else
+		failed++;
+}
+
+/* errno of an ioctl, 0 on success (closing any fd it returned). */
+static int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	int r = ioctl(fd, cmd, arg);
+
+	if (r < 0)
+		return errno;
+	if (cmd == AC97_CTL_ATTACH)
+		close(r);
+	return 0;
+}
+
+static int kvm_fd, ctl;
+
+static int new_vm(void)
+{
+	int vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+
+	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0) {
+		perror("KVM_CREATE_VM/IRQCHIP");
+		exit(2);
+	}
+	return vm;
+}
+
+static struct ac97_attach good(int vm, int efd)
+{
+	struct ac97_attach a = {
+		.vm_fd = vm, .irq_fd = efd, .resample_fd = efd,
+		.bars = { .nam_base = 0xc000, .nabm_base = 0xc100,
+			  .map = AC97_MAP_NAM | AC97_MAP_NABM },
+	};
+	return a;
+}
+
+static const char *err_name(int e)
+{
+	return e ? strerrorname_np(e) : "success";
+}
+
+#define EXPECT_ERR(want, call, what) do {					\
+		int e_ = (call);						\
+		check(e_ == (want), "%s: %s (got %s)", what, err_name(want),	\
+		      err_name(e_));						\
+	} while (0)
+
+static void bad_fds(int vm, int efd)
+{
+	struct ac97_attach a;
+	int closed = eventfd(0, 0);
+
+	close(closed);
+	a = good(-1, efd);
+	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "VM fd -1");
+	a = good(closed, efd);
+	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "closed VM fd");
+	a = good(efd, efd);
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "eventfd as VM fd");
+	a = good(kvm_fd, efd);
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "/dev/kvm (not a VM) as VM fd");
+	a = good(ctl, efd);
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "/dev/ac97ctl as VM fd");
+	a = good(vm, -1);
+	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "irq fd -1");
+	a = good(vm, vm);
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "VM fd as irq eventfd");
+	a = good(vm, efd);
+	a.resample_fd = closed;
+	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "closed resample fd");
+	a.resample_fd = kvm_fd;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "/dev/kvm as resample eventfd");
+	EXPECT_ERR(EFAULT, ioctl_errno(ctl, AC97_CTL_ATTACH, (void *)8), "bad pointer");
+	EXPECT_ERR(ENOTTY, ioctl_errno(ctl, _IO(0xa9, 0x7f), NULL), "unknown ioctl on /dev/ac97ctl");
+}
+
+static void bad_bars(int vm, int efd)
+{
+	struct ac97_attach a;
+
+	a = good(vm, efd);
+	a.bars.nam_base = 0xc001;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "NAM base not 256-aligned");
+	a = good(vm, efd);
+	a.bars.nabm_base = 0xc120;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "NABM base not 64-aligned");
+	a = good(vm, efd);
+	a.bars.nabm_base = 0xc040;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "NABM inside NAM");
+	a = good(vm, efd);
+	a.bars.map = 0x80;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "unknown map bit");
+	a = good(vm, efd);
+	a.bars.reserved = 1;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "reserved field set");
+	a = good(vm, efd);
+	a.flags = 1;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "unknown flag");
+	a = good(vm, efd);
+	a.bars.nabm_base = 0x0000;	/* 0x00-0x3f holds the PIC at 0x20 */
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "NABM over KVM's own PIC (0x20)");
+	a = good(vm, efd);
+	a.bars.nam_base = 0x0400;	/* 0x400-0x4ff holds the ELCR at 0x4d0 */
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "NAM over KVM's own ELCR (0x4d0)");
+	a = good(vm, efd);
+	a.bars.nam_base = 0xff00;
+	a.bars.nabm_base = 0xfec0;
+	EXPECT_ERR(0, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "ranges ending at port 0xffff");
+	a = good(vm, efd);
+	a.bars.map = 0;
+	a.bars.nam_base = 0x0001;	/* unmapped ranges need not be valid */
+	EXPECT_ERR(0, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "attach with decoding off");
+}
+
+static void double_attach_and_move(int vm, int efd)
+{
+	struct ac97_attach a = good(vm, efd), b;
+	struct ac97_dev_info i1, i2;
+	struct ac97_bars bars;
+	int h1, h2;
+
+	h1 = ioctl(ctl, AC97_CTL_ATTACH, &a);
+	check(h1 >= 0, "first attach");
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "second attach on the same ports");
+	b = a;
+	b.bars.nam_base = 0xd000;
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &b), "second attach, NABM overlapping");
+	b.bars.nabm_base = 0xd100;
+	h2 = ioctl(ctl, AC97_CTL_ATTACH, &b);
+	check(h2 >= 0, "second device on the same VM, other ports");
+	if (h1 < 0 || h2 < 0)
+		return;
+	check(!ioctl(h1, AC97_DEV_GET_INFO, &i1) && !ioctl(h2, AC97_DEV_GET_INFO, &i2) &&
+	      i1.index != i2.index, "two devices, two PCM nodes (%u, %u)", i1.index, i2.index);
+	bars = b.bars;
+	EXPECT_ERR(EBUSY, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move onto the other device");
+	bars = a.bars;
+	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "failed move left the old BARs in place");
+	bars.nam_base = 0xe000;
+	bars.nabm_base = 0xe100;
+	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move both BARs");
+	EXPECT_ERR(0, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "the old ports are free again");
+	bars.map = 0;
+	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "unmap (I/O decode off)");
+	bars.map = AC97_MAP_NAM;
+	bars.nam_base = 0xd000;
+	EXPECT_ERR(EBUSY, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "map NAM over the other device's NAM");
+	bars.nam_base = 0xe000;
+	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "map NAM only");
+	bars.map = 0x10;
+	EXPECT_ERR(EINVAL, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "SET_BARS with unknown map bit");
+	EXPECT_ERR(ENOTTY, ioctl_errno(h1, _IO(0xa9, 0x7f), NULL), "unknown ioctl on a handle");
+	close(h1);
+	close(h2);
+}
+
+/* A VM belongs to the process that made it. */
+static void foreign_vm(int vm, int efd)
+{
+	struct ac97_attach a = good(vm, efd);
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(ioctl_errno(ctl, AC97_CTL_ATTACH, &a));
+	waitpid(pid, &status, 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == EPERM,
+	      "attach another process's VM: EPERM (got %s)",
+	      err_name(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+}
+
+/* The handle keeps the VM: closing the VM fd first, then the handle, is clean. */
+static void vm_closed_first(int efd)
+{
+	int vm = new_vm();
+	struct ac97_attach a = good(vm, efd);
+	int h = ioctl(ctl, AC97_CTL_ATTACH, &a);
+	struct ac97_dev_info info;
+
+	close(vm);
+	check(h >= 0 && !ioctl(h, AC97_DEV_GET_INFO, &info),
+	      "handle still works after the VM fd is closed");
+	if (h >= 0)
+		close(h);
+}
+
+static void cycles(int n, int efd)
+{
+	int vm = new_vm(), i, ok = 0;
+	struct ac97_attach a = good(vm, efd);
+
+	for (i = 0; i < n; i++) {
+		int h = ioctl(ctl, AC97_CTL_ATTACH, &a);
+
+		if (h >= 0) {
+			ok++;
+			close(h);
+		}
+	}
+	check(ok == n, "%d attach/detach cycles on one VM (%d succeeded)", n, ok);
+	close(vm);
+}
+
+int main(int argc, char **argv)
+{
+	int n = 300, opt, vm, efd;
+
+	while ((opt = getopt(argc, argv, "n:")) != -1)
+		if (opt == 'n')
+			n = atoi(optarg);
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ctl = open("/dev/ac97ctl", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0 || ctl < 0) {
+		perror("open /dev/kvm or /dev/ac97ctl");
+		return 2;
+	}
+	vm = new_vm();
+	efd = eventfd(0, EFD_CLOEXEC);
+	bad_fds(vm, efd);
+	bad_bars(vm, efd);
+	double_attach_and_move(vm, efd);
+	foreign_vm(vm, efd);
+	vm_closed_first(efd);
+	cycles(n, efd);
+	close(vm);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
