@@ -23,7 +23,6 @@
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <linux/workqueue.h>
 #include <kvm/iodev.h>
 
@@ -57,10 +56,10 @@ static int (*kvm_unregister_fn)(struct kvm *kvm, enum kvm_bus bus_idx,
 
 static void ac97_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	eventfd_signal(ctx);
-#else
+#ifdef AC97_EVENTFD_SIGNAL_COUNT
 	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
 #endif
 }
 
