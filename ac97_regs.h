@@ -92,8 +92,8 @@
 #define AC97_CR_RPBM		BIT(0)	/* run/pause */
 #define AC97_CR_RR		BIT(1)	/* reset registers, self-clearing */
 #define AC97_CR_LVBIE		BIT(2)
-#define AC97_CR_IOCE		BIT(3)
-#define AC97_CR_FEIE		BIT(4)
+#define AC97_CR_FEIE		BIT(3)
+#define AC97_CR_IOCE		BIT(4)
 #define AC97_CR_IE_MASK		(AC97_CR_LVBIE | AC97_CR_IOCE | AC97_CR_FEIE)
 #define AC97_CR_MASK		0x1f
 

@@ -169,7 +169,7 @@ static void bm_dword_aliases(struct kunit *test)
 		ac97_nabm_write(dev, base + 4, 4, 0x001c0700);	/* LVI 7, W1C SR */
 		KUNIT_EXPECT_EQ(test, bm_rb(dev, base + AC97_BM_LVI), 7);
 		KUNIT_EXPECT_EQ(test, bm_rl(dev, base + 4), 0x00010700);
-		ac97_nabm_write(dev, base + 8, 4, 0x0c00ffff);	/* CR = IOCE|LVBIE */
+		ac97_nabm_write(dev, base + 8, 4, 0x0c00ffff);	/* CR = FEIE|LVBIE */
 		KUNIT_EXPECT_EQ(test, bm_rb(dev, base + AC97_BM_CR), 0x0c);
 		KUNIT_EXPECT_EQ(test, bm_rl(dev, base + 8), 0x0c000000);
 		KUNIT_EXPECT_EQ(test, bm_rw(dev, base + 0xa), 0x0c00);

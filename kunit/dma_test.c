@@ -119,7 +119,8 @@ static void dma_ioc_interrupts(struct kunit *test)
 	play_bd(&p, 1, 960, 0);
 	play_bd(&p, 2, 960, AC97_BD_IOC);
 	bm_wb(p.dev, PO(AC97_BM_LVI), 2);
-	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	/* The ICH datasheet's (and Linux's) CR value: IOCE is bit 4, RPBM bit 0. */
+	bm_wb(p.dev, PO(AC97_BM_CR), 0x11);
 
 	advance(&p, 9 * MS);	/* 864 of 960 samples */
 	KUNIT_EXPECT_EQ(test, po_sr(&p), 0);
@@ -146,8 +147,11 @@ static void dma_ioc_interrupts(struct kunit *test)
 	/* LVBCI alone does not interrupt without LVBIE. */
 	bm_ww(p.dev, PO(AC97_BM_SR), AC97_SR_BCIS);
 	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
-	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_LVBIE);
+	bm_wb(p.dev, PO(AC97_BM_CR), 0x05);	/* RPBM | LVBIE (bit 2) */
 	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	bm_wb(p.dev, PO(AC97_BM_SR), AC97_SR_LVBCI);
+	bm_ww(p.dev, PO(AC97_BM_SR), AC97_SR_FIFOE);	/* W1C of a clear bit: no-op */
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
 	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 2880);
 }
 

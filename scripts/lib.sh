@@ -44,3 +44,59 @@ fetch_deb() {
 	[ -n "$deb" ] || die "no .deb for $pkg $ver"
 	echo "$deb"
 }
+
+# The versioned package a metapackage points at, e.g. linux-image-6.1.0-56-amd64.
+versioned() {
+	apt-cache depends "$1" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# Extract the kernel image package once; print its directory.
+kernel_tree() {
+	local pkg=$1 ver dir deb
+	ver=$(candidate_version "$pkg")
+	dir=$AC97_CACHE/kernels/$pkg-$ver
+	if [ ! -f "$dir/.extracted" ]; then
+		deb=$(fetch_deb "$pkg" "$ver")
+		rm -rf "$dir" && mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir"
+		touch "$dir/.extracted"
+	fi
+	echo "$dir"
+}
+
+# Copy module $2 of kernel tree $1 (decompressed) into directory $3.
+copy_module() {
+	local tree=$1 name=$2 dest=$3 f
+	f=$(find "$tree/lib/modules" -name "$name.ko" -o -name "$name.ko.xz" | head -n1)
+	[ -n "$f" ] || die "module $name not in $tree"
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dest/$name.ko" ;;
+	*) cp "$f" "$dest/$name.ko" ;;
+	esac
+}
+
+# Build ac97_emu.ko for kernel $1 (its headers installed) in directory $2.
+build_module_for() {
+	local kver=$1 dir=$2
+	need_packages "linux-headers-$kver"
+	mkdir -p "$dir"
+	(cd "$AC97_ROOT" && cp -r Kbuild Makefile ./*.c ./*.h include kunit "$dir/")
+	make -C "/usr/src/linux-headers-$kver" M="$dir" modules >"$dir/build.log" 2>&1 ||
+		{ tail -n 20 "$dir/build.log" >&2; return 1; }
+}
+
+# Boot kernel $1 (vmlinuz) with initrd $2 under QEMU/TCG; console to file $3.
+# Extra QEMU arguments follow. Returns QEMU's exit status.
+qemu_tcg() {
+	local kernel=$1 initrd=$2 console=$3
+	shift 3
+	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4" </dev/null
+}
+
+# Write initramfs $2 (gzip'd newc cpio) from directory $1.
+pack_initramfs() {
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"
+}

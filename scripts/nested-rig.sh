@@ -26,36 +26,6 @@ result() {	# $1 = 0 for pass, $2 = description
 	fi
 }
 
-# The versioned package a metapackage points at, e.g. linux-image-6.1.0-56-amd64.
-versioned() {
-	apt-cache depends "$1" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
-}
-
-# Extract the kernel image package once; print its directory.
-kernel_tree() {
-	local pkg=$1 ver dir deb
-	ver=$(candidate_version "$pkg")
-	dir=$AC97_CACHE/kernels/$pkg-$ver
-	if [ ! -f "$dir/.extracted" ]; then
-		deb=$(fetch_deb "$pkg" "$ver")
-		rm -rf "$dir" && mkdir -p "$dir"
-		dpkg-deb -x "$deb" "$dir"
-		touch "$dir/.extracted"
-	fi
-	echo "$dir"
-}
-
-# Copy module $2 of kernel tree $1 (decompressed) into directory $3.
-copy_module() {
-	local tree=$1 name=$2 dest=$3 f
-	f=$(find "$tree/lib/modules" -name "$name.ko" -o -name "$name.ko.xz" | head -n1)
-	[ -n "$f" ] || die "module $name not in $tree"
-	case "$f" in
-	*.xz) xz -dc "$f" >"$dest/$name.ko" ;;
-	*) cp "$f" "$dest/$name.ko" ;;
-	esac
-}
-
 work=$AC97_CACHE/run/rig
 rm -rf "$work" && mkdir -p "$work"
 log "building the test VMM and guest"
@@ -66,14 +36,10 @@ for meta in $KERNELS; do
 	[ -n "$pkg" ] || die "cannot resolve $meta"
 	tree=$(kernel_tree "$pkg")
 	kver=$(ls "$tree/lib/modules")
-	need_packages "linux-headers-$kver"
 	log "== $pkg ($kver)"
 
 	mod=$work/$kver/src
-	mkdir -p "$mod"
-	(cd "$AC97_ROOT" && cp -r Kbuild Makefile ./*.c ./*.h include kunit "$mod/")
-	if ! make -C "/usr/src/linux-headers-$kver" M="$mod" modules >"$work/$kver/build.log" 2>&1; then
-		tail -n 20 "$work/$kver/build.log" >&2
+	if ! build_module_for "$kver" "$mod"; then
 		result 1 "$kver: build ac97_emu.ko"
 		continue
 	fi
@@ -165,16 +131,13 @@ poweroff -f
 INIT
 	chmod +x "$root/init"
 	echo "$SECONDS_TO_PLAY" >"$root/seconds"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/$kver/initrd.gz"
+	pack_initramfs "$root" "$work/$kver/initrd.gz"
 
 	log "booting $kver in QEMU (TCG)"
 	start=$(date +%s)
 	console=$work/$kver/console.log
 	set +e
-	timeout 900 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
-		-nodefaults -display none -no-reboot -serial "file:$console" \
-		-kernel "$tree/boot/vmlinuz-$kver" -initrd "$work/$kver/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4" </dev/null >"$work/$kver/qemu.log" 2>&1
+	qemu_tcg "$tree/boot/vmlinuz-$kver" "$work/$kver/initrd.gz" "$console" >"$work/$kver/qemu.log" 2>&1
 	qrc=$?
 	set -e
 	secs=$(($(date +%s) - start))

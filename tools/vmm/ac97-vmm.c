@@ -350,6 +350,10 @@ static void setup_cpu(struct vmm *v)
 	cpuid->nent = n;
 	if (ioctl(v->kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
 		die("KVM_GET_SUPPORTED_CPUID");
+	/* KVM leaves the hypervisor bit to us; without it Linux never finds kvm-clock. */
+	for (n = 0; n < (int)cpuid->nent; n++)
+		if (cpuid->entries[n].function == 1)
+			cpuid->entries[n].ecx |= 1u << 31;
 	if (ioctl(v->vcpu, KVM_SET_CPUID2, cpuid) < 0)
 		die("KVM_SET_CPUID2");
 	free(cpuid);
@@ -488,6 +492,16 @@ int main(int argc, char **argv)
 	}
 reset:
 	fflush(stdout);
+	{
+		struct ac97_dev_info info;
+
+		if (!ioctl(ac97_handle, AC97_DEV_GET_INFO, &info))
+			fprintf(stderr, "ac97-vmm: device played %llu samples, irq line %u, "
+				"%llu DMA errors, %llu clock slips\n",
+				(unsigned long long)info.samples, info.irq_level,
+				(unsigned long long)info.dma_errors,
+				(unsigned long long)info.clock_slips);
+	}
 	fprintf(stderr, "ac97-vmm: guest reset, shutting down\n");
 	close(ac97_handle);	/* detach: PCM readers see end of file */
 	munmap(v.run, v.run_size);
