@@ -71,6 +71,7 @@ struct ac97_bm_func {
 	u16 picb;		/* samples left in the current buffer */
 	bool bd_valid;		/* descriptor CIV has been fetched */
 	bool bd_ioc;		/* ... and asks for an interrupt */
+	u16 bd_len;		/* ... and holds this many samples */
 	u32 buf_addr;		/* guest address of the next sample */
 };
 
@@ -143,6 +144,9 @@ struct ac97_reader {
  * @host: the host's cookie for @ops
  * @flags: %AC97_DEV_MANUAL or 0
  * @manual_now_ns: the clock, with %AC97_DEV_MANUAL
+ * @lead_ns: how far ahead of the playback clock the DMA fetches, as the
+ *	hardware's FIFO does; PICB never reports a sample as played before it
+ *	has been fetched
  * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
  * @bounce: the DMA thread's copy of guest PCM
  * @ring: PCM for readers of the device's nodes
@@ -168,6 +172,7 @@ struct ac97_dev {
 	void *host;
 	unsigned int flags;
 	u64 manual_now_ns;
+	u64 lead_ns;
 	struct task_struct *thread;
 	u8 *bounce;
 	struct ac97_ring ring;

@@ -29,6 +29,11 @@ MODULE_PARM_DESC(period_us,
 #define AC97_MAX_LAG_MS		100	/* behind more than this: resync */
 #define AC97_PO			1	/* index of PCM out in dev->func */
 
+static u64 dma_period_ns(void)
+{
+	return (u64)clamp(ac97_period_us, 100u, 20000u) * NSEC_PER_USEC;
+}
+
 static const u32 func_int_bit[AC97_BM_FUNCS] = {
 	AC97_GS_PIINT, AC97_GS_POINT, AC97_GS_MINT,
 };
@@ -213,21 +218,22 @@ static void lvi_write(struct ac97_dev *dev, struct ac97_bm_func *f, u8 val)
 }
 
 /*
- * PICB as the guest sees it: the samples left at the last transfer, less
- * what the playback clock has consumed since. It never reads 0 before the
- * engine has really finished the buffer: drivers take 0 as "CIV is about to
- * move" and poll.
+ * PICB as the guest sees it: where the playback clock is in the current
+ * buffer. The DMA fetches up to @lead_ns ahead of the clock, so between ticks
+ * this moves smoothly; but it never runs ahead of what has really been
+ * fetched: a driver refills what PICB says is played, and that must not be
+ * data the DMA has still to read.
  */
 static u16 po_picb(const struct ac97_dev *dev, const struct ac97_bm_func *f)
 {
-	u64 lag;
+	s64 ahead;
 
-	if (!dev->clock.running || !f->bd_valid || f->picb <= 1)
+	if (!dev->clock.running || !f->bd_valid)
 		return f->picb;
-	lag = clock_due(&dev->clock, dev_now(dev)) - dev->clock.samples_done;
-	if ((s64)lag <= 0)
+	ahead = dev->clock.samples_done - clock_due(&dev->clock, dev_now(dev));
+	if (ahead <= 0)
 		return f->picb;
-	return f->picb - min_t(u64, lag, f->picb - 1);
+	return min_t(s64, (s64)f->picb + ahead, f->bd_len);
 }
 
 /*
@@ -484,6 +490,7 @@ static bool po_fetch_descriptor(struct ac97_dev *dev, struct ac97_bm_func *f)
 	}
 	f->buf_addr = le32_to_cpu(bd[0]) & ~3u;
 	f->picb = le32_to_cpu(bd[1]) & AC97_BD_LEN_MASK;
+	f->bd_len = f->picb;
 	f->bd_ioc = le32_to_cpu(bd[1]) & AC97_BD_IOC;
 	f->bd_valid = true;
 	f->piv = (f->civ + 1) & AC97_BD_INDEX_MASK;
@@ -556,7 +563,7 @@ bool ac97_engine_step(struct ac97_dev *dev)
 		if (!clk->running)
 			break;
 		now = dev_now(dev);
-		due = clock_due(clk, now) - clk->samples_done;
+		due = clock_due(clk, now + dev->lead_ns) - clk->samples_done;
 		if ((s64)due > (s64)clk->rate * clk->channels * AC97_MAX_LAG_MS / 1000) {
 			/* Starved for too long: give up the debt, keep the pace. */
 			clock_anchor(dev, now);
@@ -601,7 +608,7 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
 static int ac97_dma_thread(void *data)
 {
 	struct ac97_dev *dev = data;
-	u64 period = (u64)clamp(ac97_period_us, 100u, 20000u) * NSEC_PER_USEC;
+	u64 period = dma_period_ns();
 	bool entered = !dev->ops->thread_enter || !dev->ops->thread_enter(dev->host);
 	ktime_t next = ktime_get();
 
@@ -670,6 +677,8 @@ struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 	dev->host = host;
 	dev->flags = flags;
 	dev->index = -1;
+	if (!(flags & AC97_DEV_MANUAL))
+		dev->lead_ns = dma_period_ns();
 	ac97_mixer_reset(&dev->mixer);
 	cold_reset(dev);
 	dev->bounce = kmalloc(AC97_BOUNCE_BYTES, GFP_KERNEL);

@@ -302,26 +302,51 @@ static int pcm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
+/* Where pcm_read() puts what it read: a VFS iterator or a user buffer. */
+struct pcm_sink {
+	struct iov_iter *iter;
+	void __user *ubuf;
+	size_t len;
+};
+
+static size_t sink_room(const struct pcm_sink *sink)
 {
-	struct ac97_pcm_file *pf = iocb->ki_filp->private_data;
+	return sink->iter ? iov_iter_count(sink->iter) : sink->len;
+}
+
+static size_t sink_put(struct pcm_sink *sink, const void *src, size_t n)
+{
+	if (sink->iter)
+		return copy_to_iter(src, n, sink->iter);
+	n -= copy_to_user(sink->ubuf, src, n);
+	sink->ubuf += n;
+	sink->len -= n;
+	return n;
+}
+
+/*
+ * Read what is there (waiting for something unless @nonblock), never past a
+ * format change. If @fmt, describe the format of the bytes read in it.
+ */
+static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
+			bool nonblock, struct ac97_pcm_format *fmt)
+{
 	struct ac97_reader *reader = &pf->reader;
 	struct ac97_ring *ring = reader->ring;
 	size_t total = 0, len, done;
 	u32 serial, first_serial = 0;
-	int ret;
+	int ret, m;
 
-	if (!iov_iter_count(to))
+	if (!sink_room(sink))
 		return 0;
 	while (!ac97_reader_ready(reader)) {
-		if (iocb->ki_flags & IOCB_NOWAIT || iocb->ki_filp->f_flags & O_NONBLOCK)
+		if (nonblock)
 			return -EAGAIN;
-		ret = wait_event_interruptible(ring->wait,
-					       ac97_reader_ready(reader));
+		ret = wait_event_interruptible(ring->wait, ac97_reader_ready(reader));
 		if (ret)
 			return ret;
 	}
-	while (iov_iter_count(to)) {
+	while (sink_room(sink)) {
 		spin_lock(&ring->lock);
 		reader_catch_up(reader);
 		serial = reader_serial(reader);
@@ -330,13 +355,21 @@ static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			spin_unlock(&ring->lock);
 			break;
 		}
+		if (!total && fmt) {
+			m = mark_at(ring, reader->rpos);
+			if (m >= 0) {
+				fmt->rate = ring_mark(ring, m)->rate;
+				fmt->channels = ring_mark(ring, m)->channels;
+			}
+			fmt->serial = serial;
+		}
 		first_serial = serial;
 		len = reader_peek(reader, pf->bounce,
-				  min(iov_iter_count(to), AC97_READ_CHUNK));
+				  min(sink_room(sink), AC97_READ_CHUNK));
 		spin_unlock(&ring->lock);
 		if (!len)
 			break;
-		done = copy_to_iter(pf->bounce, len, to);
+		done = sink_put(sink, pf->bounce, len);
 		spin_lock(&ring->lock);
 		reader->rpos += done;
 		spin_unlock(&ring->lock);
@@ -348,6 +381,39 @@ static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		}
 	}
 	return total;
+}
+
+static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct pcm_sink sink = { .iter = to };
+
+	return pcm_read(iocb->ki_filp->private_data, &sink,
+			(iocb->ki_flags & IOCB_NOWAIT) ||
+			(iocb->ki_filp->f_flags & O_NONBLOCK), NULL);
+}
+
+/* AC97_PCM_READ: a read that says which format the bytes it returns are in. */
+static long pcm_ioctl_read(struct file *file, struct ac97_pcm_read __user *arg)
+{
+	struct ac97_pcm_file *pf = file->private_data;
+	struct ac97_pcm_format next;
+	struct ac97_pcm_read req;
+	struct pcm_sink sink;
+	ssize_t n;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	sink = (struct pcm_sink) { .ubuf = u64_to_user_ptr(req.buf), .len = req.len };
+	ac97_reader_format(&pf->reader, &req.format);
+	n = pcm_read(pf, &sink, file->f_flags & O_NONBLOCK, &req.format);
+	if (n < 0)
+		return n;
+	req.bytes = n;
+	ac97_reader_format(&pf->reader, &next);
+	req.format.bytes_ready = next.serial == req.format.serial ? next.bytes_ready : 0;
+	req.format.overruns = next.overruns;
+	req.format.lost_bytes = next.lost_bytes;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 static __poll_t pcm_poll(struct file *file, poll_table *wait)
@@ -371,6 +437,8 @@ static long pcm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct ac97_pcm_file *pf = file->private_data;
 	struct ac97_pcm_format fmt;
 
+	if (cmd == AC97_PCM_READ)
+		return pcm_ioctl_read(file, (struct ac97_pcm_read __user *)arg);
 	if (cmd != AC97_PCM_GET_FORMAT)
 		return -ENOTTY;
 	ac97_reader_format(&pf->reader, &fmt);

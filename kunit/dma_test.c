@@ -327,25 +327,37 @@ static void dma_reset_while_running(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.dev->clock.running, false);
 }
 
-/* PICB between transfers follows the playback clock to the sample. */
+/*
+ * PICB between transfers follows the playback clock to the sample, thanks
+ * to the fetch lead; but it never reports as played what was not fetched.
+ */
 static void dma_picb_position(struct kunit *test)
 {
 	struct play p;
 	unsigned int us;
+	u16 stalled;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
+	p.dev->lead_ns = MS;
 	play_bd(&p, 0, 60000, 0);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 0);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 96);	/* one lead ahead */
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000);
 	for (us = 125; us <= 20000; us += 125) {
-		p.dev->manual_now_ns += 125000;		/* no engine step */
+		if (us % 1000 == 0)
+			advance(&p, 125000);	/* a tick every ms */
+		else
+			p.dev->manual_now_ns += 125000;
 		KUNIT_EXPECT_EQ_MSG(test, bm_rw(p.dev, PO(AC97_BM_PICB)),
 				    60000 - us * 96 / 1000, "at %u us", us);
 	}
+	/* The thread stalls: PICB stops where the fetches stopped. */
+	stalled = 60000 - p.dev->clock.samples_done;
+	p.dev->manual_now_ns += 5 * MS;
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), stalled);
 	advance(&p, 0);
-	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000 - 1920);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 1920);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000 - 25 * 96);
 }
 
 /* The clock runs at the programmed rate with no drift, VRA rates included. */

@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm"
+SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm ac97_pcm_read"
 
 build=$("$AC97_ROOT/scripts/uml-kernel.sh")
 run=$AC97_CACHE/run/kunit-uml

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		if (ioctl(fd, AC97_PCM_GET_FORMAT, &fmt) < 0) {
-			perror("AC97_PCM_GET_FORMAT");
+		struct ac97_pcm_read rd = { .buf = (uintptr_t)buf, .len = sizeof(buf) };
+
+		/* One call gives the bytes and the format they are in. */
+		if (ioctl(fd, AC97_PCM_READ, &rd) < 0) {
+			perror("AC97_PCM_READ");
 			return 1;
 		}
+		if (rd.bytes == 0)
+			break;
+		fmt = rd.format;
 		if (fmt.serial != serial || out < 0) {
 			if (nseg == MAX_SEGMENTS)
 				break;
@@ -78,13 +85,7 @@ int main(int argc, char **argv)
 			}
 			nseg++;
 		}
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			perror("read");
-			return 1;
-		}
-		if (n == 0)
-			break;
+		n = rd.bytes;
 		if (write(out, buf, n) != n) {
 			perror("write");
 			return 1;

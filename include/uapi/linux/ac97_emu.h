@@ -44,8 +44,29 @@ struct ac97_pcm_format {
 
 #define AC97_IOC_MAGIC		0xa9
 
-/* Describe the format of the next byte read() returns; see above. */
+/**
+ * struct ac97_pcm_read - a read that also tells the format of what it read
+ * @buf:	user address to fill
+ * @len:	bytes wanted
+ * @bytes:	out: bytes read, all of @format; 0 at end of stream
+ * @format:	out: the format of those bytes; @format.bytes_ready is what is
+ *		left of that format to read now, the counters are this reader's
+ */
+struct ac97_pcm_read {
+	__u64 buf;
+	__u32 len;
+	__u32 bytes;
+	struct ac97_pcm_format format;
+};
+
+/*
+ * Describe the format of the next byte read() returns. A reader waiting for
+ * the first data of a new format learns it only from the next call, so
+ * readers that must know the format of every byte use AC97_PCM_READ.
+ */
 #define AC97_PCM_GET_FORMAT	_IOR(AC97_IOC_MAGIC, 0x01, struct ac97_pcm_format)
+/* read() and the format of what was read, in one step; blocks like read(). */
+#define AC97_PCM_READ		_IOWR(AC97_IOC_MAGIC, 0x02, struct ac97_pcm_read)
 
 /*
  * Control node /dev/ac97ctl: a VMM attaches a device to its KVM VM.
