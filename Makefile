@@ -2,7 +2,8 @@
 # Out-of-tree build of ac97_emu.ko.
 #   make                 build against the running kernel
 #   make KDIR=/path      build against another kernel build tree
-#   make check           every test suite (KUnit in UML, ...)
+#   make check           every test suite (KUnit in UML, the nested rig, ...)
+#   make demo            the whole stack end to end; results in out/demo/
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 all: modules
@@ -20,4 +21,7 @@ check:
 check-kunit:
 	scripts/kunit-uml.sh
 
-.PHONY: all modules clean check check-kunit
+demo:
+	scripts/demo.sh
+
+.PHONY: all modules clean check check-kunit demo

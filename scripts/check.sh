@@ -10,6 +10,7 @@ SUITES=(
 	"scripts/build-check.sh"
 	"scripts/kunit-uml.sh"
 	"scripts/nested-rig.sh"
+	"scripts/linux-guest.sh"
 )
 
 total_pass=0

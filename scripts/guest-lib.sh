@@ -1,0 +1,123 @@
+# The two-level stack the Linux-guest test and the demo run: L1 = a stock
+# kernel under QEMU/TCG with kvm-amd and ac97_emu.ko; L2 = the same kernel
+# booted by tools/vmm/ac97-vmm, with snd_intel8x0 and alsa-utils, running
+# /play.sh. L1 captures the device's PCM node and sends the capture out on
+# its second serial port. Sourced after lib.sh.
+# shellcheck shell=bash
+
+SOUND_MODULES="soundcore snd snd-timer snd-pcm ac97_bus snd-ac97-codec snd-intel8x0"
+
+# Copy program $1 and the shared libraries it needs into root $2.
+copy_program() {
+	local prog=$1 root=$2 lib
+	mkdir -p "$root/bin"
+	cp "$prog" "$root/bin/"
+	for lib in $(ldd "$prog" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# L2 root in $1 from kernel tree $2: busybox, the sound modules, aplay and
+# amixer with ALSA's configuration, and an init that loads the driver, sets
+# the mixer to 0 dB, runs /play.sh (which the caller adds) and reboots.
+make_l2_root() {
+	local l2=$1 tree=$2 m
+	mkdir -p "$l2"/{bin,proc,sys,dev,tmp,mod,a,usr/share}
+	cp /bin/busybox "$l2/bin/"
+	for m in $SOUND_MODULES; do copy_module "$tree" "$m" "$l2/mod"; done
+	copy_program /usr/bin/aplay "$l2"
+	copy_program /usr/bin/amixer "$l2"
+	cp -r /usr/share/alsa "$l2/usr/share/"
+	cat >"$l2/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+export PATH=/bin
+for m in soundcore snd snd-timer snd-pcm ac97_bus snd-ac97-codec; do insmod /mod/$m.ko; done
+insmod /mod/snd-intel8x0.ko inside_vm=1 ac97_clock=48000
+echo "L2 card: $(head -n 2 /proc/asound/cards | tail -n 1 | sed 's/^ *//')"
+# ALSA starts the AC'97 mixer muted; 31 and 23 are 0 dB on Master and PCM.
+amixer -q -c 0 sset Master 31 unmute
+amixer -q -c 0 sset PCM 23 unmute
+. /play.sh
+dmesg | grep -iE 'intel8x0|ac97|xrun|underrun' | sed 's/^/L2 dmesg: /'
+echo "L2 done"
+reboot -f
+INIT
+	chmod +x "$l2/init"
+}
+
+# L1 root in $1 from kernel tree $2, with ac97_emu.ko $3, the tools in $4 and
+# L2's initramfs $5. Its init runs ac97-capture and ac97-vmm, then sends the
+# capture as a tar on /dev/ttyS1 and prints its kernel log.
+make_l1_root() {
+	local l1=$1 tree=$2 ko=$3 tools=$4 l2initrd=$5 kver m
+	kver=$(ls "$tree/lib/modules")
+	mkdir -p "$l1"/{bin,proc,sys,dev,tmp,mod,l2}
+	cp /bin/busybox "$l1/bin/"
+	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$l1/mod"; done
+	cp "$ko" "$l1/mod/"
+	cp "$tools/ac97-vmm" "$tools/ac97-capture" "$l1/bin/"
+	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
+	cp "$l2initrd" "$l1/l2/initrd.gz"
+	echo "${AC97_L2_CMDLINE:-quiet loglevel=3}" >"$l1/l2/cmdline"
+	cat >"$l1/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+export PATH=/bin
+for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
+echo "RIG L1 up"
+mkdir -p /tmp/cap
+ac97-capture -w 300 /tmp/cap >/tmp/segments.txt &
+cap=$!
+start=$(cut -d' ' -f1 /proc/uptime)
+timeout 600 ac97-vmm -k /l2/vmlinuz -i /l2/initrd.gz -m 320 \
+	-c "console=ttyS0 reboot=k panic=-1 $(cat /l2/cmdline) snd_intel8x0.inside_vm=1 snd_intel8x0.ac97_clock=48000"
+echo "RIG vmm_rc=$?"
+echo "RIG l2_wall=$(awk -v s=$start '{ print $1 - s }' /proc/uptime)"
+wait $cap
+echo "RIG capture_rc=$?"
+sed 's/^/RIG /' /tmp/segments.txt
+stty -F /dev/ttyS1 raw -echo
+tar -c -C /tmp cap >/dev/ttyS1
+echo "RIG sent=yes"
+echo "=== DMESG BEGIN"
+dmesg
+echo "=== DMESG END"
+poweroff -f
+INIT
+	chmod +x "$l1/init"
+}
+
+# Boot L1 (vmlinuz $1, initramfs $2), writing the console to $3/console.log
+# and the capture to $3/capture.tar; show the guest's progress lines as they
+# come. Extracts the capture into $3/out/cap. Returns QEMU's status.
+run_stack() {
+	local vmlinuz=$1 initrd=$2 dir=$3 qrc pid shown=0 n
+	: >"$dir/console.log"
+	qemu_tcg "$vmlinuz" "$initrd" "$dir/console.log" \
+		-serial "file:$dir/capture.tar" >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		n=$(tr -d '\r' <"$dir/console.log" | grep -cE '^(RIG L1 up|L2 )' || true)
+		if [ "$n" -gt "$shown" ]; then
+			tr -d '\r' <"$dir/console.log" | grep -E '^(RIG L1 up|L2 )' |
+				tail -n $((n - shown)) | grep -vE '^L2 (dmesg|aplay: Playing)' |
+				sed 's/^/    | /' >&2 || true
+			shown=$n
+		fi
+	done
+	wait "$pid"
+	qrc=$?
+	tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
+	mkdir -p "$dir/out"
+	tar -x -C "$dir/out" -f "$dir/capture.tar" 2>/dev/null || true
+	return $qrc
+}
