@@ -23,7 +23,7 @@ def main():
         t = i / RATE
         k = int(t / step)
         local = t - k * step
-        env = math.exp(-local * 9.0)
+        env = min(1.0, local / 0.005) * math.exp(-local * 9.0)   # 5 ms attack: no click
         lead = math.sin(2 * math.pi * NOTES[k] * t) * env
         bass = math.sin(2 * math.pi * BASS[int(t / 1.5) % len(BASS)] * t) * 0.5
         fade = min(1.0, t / 0.05, (total / RATE - t) / 0.3)
