@@ -4,7 +4,14 @@
 #   make KDIR=/path      build against another kernel build tree
 #   make check           every test suite (KUnit in UML, the nested rig, ...)
 #   make demo            the whole stack end to end; results in out/demo/
+#   make install         module (modules_install + depmod), udev rule, uapi header, ac97play
+#   make dkms-install    register with DKMS: rebuilt for every installed kernel
+#   make uninstall       undo either
 KDIR ?= /lib/modules/$(shell uname -r)/build
+KVER ?= $(shell uname -r)
+PREFIX ?= /usr/local
+UDEVDIR ?= /etc/udev/rules.d
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 all: modules
 
@@ -15,6 +22,29 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KVER)
+	install -D -m 0644 udev/60-ac97-emu.rules $(DESTDIR)$(UDEVDIR)/60-ac97-emu.rules
+	install -D -m 0644 include/uapi/linux/ac97_emu.h $(DESTDIR)$(PREFIX)/include/linux/ac97_emu.h
+	$(MAKE) -C tools OUT=$(CURDIR)/tools play
+	install -D -m 0755 tools/ac97play $(DESTDIR)$(PREFIX)/bin/ac97play
+	-udevadm control --reload-rules 2>/dev/null
+
+dkms-install:
+	rm -rf /usr/src/ac97-emu-$(VERSION)
+	mkdir -p /usr/src/ac97-emu-$(VERSION)
+	cp -r Kbuild Makefile dkms.conf *.c *.h include kunit /usr/src/ac97-emu-$(VERSION)/
+	dkms install -m ac97-emu -v $(VERSION)
+
+uninstall:
+	-dkms remove -m ac97-emu -v $(VERSION) --all 2>/dev/null
+	rm -rf /usr/src/ac97-emu-$(VERSION)
+	rm -f /lib/modules/$(KVER)/extra/ac97_emu.ko* /lib/modules/$(KVER)/updates/ac97_emu.ko*
+	-depmod -a $(KVER)
+	rm -f $(DESTDIR)$(UDEVDIR)/60-ac97-emu.rules $(DESTDIR)$(PREFIX)/include/linux/ac97_emu.h
+	rm -f $(DESTDIR)$(PREFIX)/bin/ac97play
+
 check:
 	scripts/check.sh
 
@@ -24,4 +54,4 @@ check-kunit:
 demo:
 	scripts/demo.sh
 
-.PHONY: all modules clean check check-kunit demo
+.PHONY: all modules clean check check-kunit demo install dkms-install uninstall

@@ -100,3 +100,22 @@ qemu_tcg() {
 pack_initramfs() {
 	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"
 }
+
+# Build ac97_emu.ko for kernel $1 through DKMS (dkms.conf, the way users
+# install it), in a private DKMS tree; copy the result to $2/ac97_emu.ko.
+build_module_dkms() {
+	local kver=$1 dir=$2 ver base ko
+	need_packages dkms "linux-headers-$kver"
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$AC97_ROOT/dkms.conf")
+	base=$AC97_CACHE/run/dkms-$kver
+	rm -rf "$base" && mkdir -p "$base/tree" "$base/src/ac97-emu-$ver" "$dir"
+	(cd "$AC97_ROOT" && cp -r Kbuild Makefile dkms.conf ./*.c ./*.h include kunit "$base/src/ac97-emu-$ver/")
+	dkms build --dkmstree "$base/tree" --sourcetree "$base/src" -m ac97-emu -v "$ver" \
+		-k "$kver" >"$dir/dkms.log" 2>&1 || { tail -n 20 "$dir/dkms.log" >&2; return 1; }
+	ko=$(find "$base/tree" -path "*/$kver/*" -name 'ac97_emu.ko*' | head -n1)
+	[ -n "$ko" ] || { echo "dkms built no module" >&2; return 1; }
+	case "$ko" in
+	*.xz) xz -dc "$ko" >"$dir/ac97_emu.ko" ;;
+	*) cp "$ko" "$dir/ac97_emu.ko" ;;
+	esac
+}

@@ -10,11 +10,13 @@
 # Last line: "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 KERNELS=${AC97_RIG_KERNELS:-"linux-image-amd64 linux-image-6.12-amd64"}
 SECONDS_TO_PLAY=${AC97_RIG_SECONDS:-3}
 
-need_packages qemu-system-x86 busybox-static cpio xz-utils gzip gcc make libc6-dev binutils
+need_packages qemu-system-x86 busybox-static cpio xz-utils gzip gcc make libc6-dev binutils \
+	dkms alsa-utils libasound2-dev libsndfile1-dev flac python3
 
 passed=0
 failed=0
@@ -29,7 +31,7 @@ result() {	# $1 = 0 for pass, $2 = description
 work=$AC97_CACHE/run/rig
 rm -rf "$work" && mkdir -p "$work"
 log "building the test VMM and guest"
-make -s -C "$AC97_ROOT/tools" OUT="$work" >/dev/null || die "tools build failed"
+make -s -C "$AC97_ROOT/tools" OUT="$work" all play >/dev/null || die "tools build failed"
 
 for meta in $KERNELS; do
 	pkg=$(versioned "$meta")
@@ -38,16 +40,23 @@ for meta in $KERNELS; do
 	kver=$(ls "$tree/lib/modules")
 	log "== $pkg ($kver)"
 
+	# The module as users get it: built by DKMS from dkms.conf.
 	mod=$work/$kver/src
-	if ! build_module_for "$kver" "$mod"; then
-		result 1 "$kver: build ac97_emu.ko"
+	if ! build_module_dkms "$kver" "$mod"; then
+		result 1 "$kver: dkms build of ac97_emu.ko"
 		continue
 	fi
+	result 0 "$kver: dkms build against the stock headers"
 
 	root=$work/$kver/root
 	mkdir -p "$root"/{bin,proc,sys,dev,tmp,mod}
 	cp /bin/busybox "$root/bin/"
-	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$root/mod"; done
+	for m in irqbypass ccp kvm kvm-amd soundcore snd snd-timer snd-pcm snd-aloop; do
+		copy_module "$tree" "$m" "$root/mod"
+	done
+	copy_program "$work/ac97play" "$root"
+	copy_program /usr/bin/arecord "$root"
+	mkdir -p "$root/usr/share" && cp -r /usr/share/alsa "$root/usr/share/"
 	cp "$mod/ac97_emu.ko" "$root/mod/"
 	cp "$work/ac97-testvm" "$work/ac97-ctltest" "$work/guest.bin" "$root/"
 	cat >"$root/init" <<'INIT'
@@ -57,6 +66,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 export PATH=/bin:/
+mkdir -p /tmp/out
 echo "RIG boot uptime=$(cut -d' ' -f1 /proc/uptime)"
 SECS=$(cat /seconds)
 for m in irqbypass ccp kvm kvm-amd; do
@@ -123,6 +133,35 @@ else
 fi
 wait 2>/dev/null
 
+# 8. ac97play to files: WAV and FLAC, two readers at once; they end when the device goes.
+ac97play -q -o /tmp/out/play.wav & a=$!
+ac97play -q -o /tmp/out/play.flac & b=$!
+sleep 0.5
+ac97-testvm -q -s 2 /guest.bin >/dev/null
+wait $a; ra=$?
+wait $b; rb=$?
+echo "RIG play_files_rc=$ra,$rb"
+
+# 9. ac97play live, into snd-aloop; arecord records the other end.
+for m in soundcore snd snd-timer snd-pcm snd-aloop; do insmod /mod/$m.ko; done
+# (TCG can stall a process for tens of ms: give both ends room, and report the lag seen.)
+arecord -q -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 6 --buffer-time=1000000 /tmp/out/live.wav & rec=$!
+ac97play -s -l 200 -D hw:Loopback,0,0 2>/tmp/out/live-status.txt & pl=$!
+sleep 0.5
+ac97-testvm -q -s 2 /guest.bin >/dev/null
+wait $pl
+echo "RIG play_live_rc=$?"
+wait $rec
+sed 's/^/RIG status: /' /tmp/out/live-status.txt | tail -n 3
+
+# 10. ac97play's errors, as a user sees them.
+ac97play -n -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
+ac97play -o /tmp/x.mp3 2>&1 | sed 's/^/RIG error: /'
+ac97play -n -D nosuchdevice -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
+
+stty -F /dev/ttyS1 raw -echo
+tar -c -C /tmp out >/dev/ttyS1
+
 if rmmod ac97_emu; then echo "RIG unload=ok"; else echo "RIG unload=fail"; fi
 echo "=== DMESG BEGIN"
 dmesg
@@ -137,7 +176,8 @@ INIT
 	start=$(date +%s)
 	console=$work/$kver/console.log
 	set +e
-	qemu_tcg "$tree/boot/vmlinuz-$kver" "$work/$kver/initrd.gz" "$console" >"$work/$kver/qemu.log" 2>&1
+	qemu_tcg "$tree/boot/vmlinuz-$kver" "$work/$kver/initrd.gz" "$console" \
+		-serial "file:$work/$kver/out.tar" >"$work/$kver/qemu.log" 2>&1
 	qrc=$?
 	set -e
 	secs=$(($(date +%s) - start))
@@ -165,6 +205,23 @@ INIT
 		"$kver: two VMs play at once, each verified ($(get two_vms_rc | cut -d' ' -f2-))"
 	result $(get kill_reader | grep -q '^eof'; echo $?) \
 		"$kver: VMM killed mid-stream: blocked reader of /dev/ac97pcm gets EOF ($(get kill_reader))"
+	mkdir -p "$work/$kver/files"
+	tar -x -C "$work/$kver/files" -f "$work/$kver/out.tar" 2>/dev/null || true
+	files=$work/$kver/files/out
+	flac -s -d -f -o "$files/play-flac.wav" "$files/play.flac" 2>/dev/null || true
+	check_wav() { python3 "$AC97_ROOT/scripts/check-pattern.py" "$@" 2>&1 || true; }
+	wav_res=$(check_wav "$files/play.wav" 192000 exact)
+	flac_res=$(check_wav "$files/play-flac.wav" 192000 exact)
+	live_res=$(check_wav "$files/live.wav" 192000 contains)
+	lag=$(grep -oE 'lag +[0-9]+ ms' "$console" | awk '{print $2}' | sort -n | tail -n1)
+	result $([ "$(get play_files_rc)" = "0,0" ] && [[ $wav_res == PASS* ]]; echo $?) \
+		"$kver: ac97play -o WAV: $wav_res"
+	result $([[ $flac_res == PASS* ]]; echo $?) "$kver: ac97play -o FLAC: $flac_res"
+	result $([ "$(get play_live_rc)" = 0 ] && [[ $live_res == PASS* ]]; echo $?) \
+		"$kver: ac97play live into snd-aloop, arecord at the other end: $live_res; worst lag ${lag:-?} ms"
+	result $(grep -q '^RIG error: .*hint: is the module loaded\|^RIG error: .*hint: is a VM' "$console" &&
+		grep -q '^RIG error: .*name a .wav or .flac' "$console"; echo $?) \
+		"$kver: ac97play error messages with hints"
 	result $([ "$(get unload)" = ok ]; echo $?) "$kver: ac97_emu unloads after everything"
 	sed -n '/^=== DMESG BEGIN/,/^=== DMESG END/p' "$console.txt" >"$work/$kver/dmesg.txt"
 	if [ ! -s "$work/$kver/dmesg.txt" ]; then

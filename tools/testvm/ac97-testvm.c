@@ -232,6 +232,8 @@ static int run_guest(struct vm *vm)
 		struct kvm_run *r = vm->run;
 		uint32_t v = 0;
 
+		if (detached)
+			return EXIT_DETACHED;
 		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && detached)
 				return EXIT_DETACHED;
@@ -293,6 +295,8 @@ static void *detach_later(void *arg)
 	usleep(d->ms * 1000);
 	close(d->vm->handle);
 	detached = 1;
+	/* KVM_RUN returns at once from now on, even if the signal lands outside it. */
+	d->vm->run->immediate_exit = 1;
 	pthread_kill(d->vcpu_thread, SIGUSR1);
 	return NULL;
 }
