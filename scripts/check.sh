@@ -8,6 +8,7 @@ set -uo pipefail
 SUITES=(
 	"scripts/scan-kernel-log.sh --self-test"
 	"scripts/build-check.sh"
+	"scripts/unit-tests.sh"
 	"scripts/kunit-uml.sh"
 	"scripts/nested-rig.sh"
 	"scripts/linux-guest.sh"

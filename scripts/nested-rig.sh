@@ -145,7 +145,7 @@ echo "RIG play_files_rc=$ra,$rb"
 # 9. ac97play live, into snd-aloop; arecord records the other end.
 for m in soundcore snd snd-timer snd-pcm snd-aloop; do insmod /mod/$m.ko; done
 # (TCG can stall a process for tens of ms: give both ends room, and report the lag seen.)
-arecord -q -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 6 --buffer-time=1000000 /tmp/out/live.wav & rec=$!
+arecord -q -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 8 --buffer-time=1000000 /tmp/out/live.wav & rec=$!
 ac97play -s -l 200 -D hw:Loopback,0,0 2>/tmp/out/live-status.txt & pl=$!
 sleep 0.5
 ac97-testvm -q -s 2 /guest.bin >/dev/null

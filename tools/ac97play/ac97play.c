@@ -99,8 +99,29 @@ static int open_node(const char *node, int quiet, int no_wait)
 static void close_out(struct out *o)
 {
 	if (o->pcm) {
+		snd_pcm_uframes_t buffer, period;
+
+		/*
+		 * The old format plays out, at its rate. Devices that move whole
+		 * periods (snd-aloop, many cards) would drop a last partial one:
+		 * pad with a period of silence first.
+		 */
+		if (!stop && !snd_pcm_get_params(o->pcm, &buffer, &period)) {
+			static const int16_t silence[2 * 8 * 1024];
+			snd_pcm_uframes_t n = period;
+
+			while (n) {
+				snd_pcm_uframes_t k = n < 1024 ? n : 1024;
+				snd_pcm_sframes_t w = snd_pcm_writei(o->pcm, silence, k);
+
+				if (w < 0 && snd_pcm_recover(o->pcm, w, 1) < 0)
+					break;
+				if (w > 0)
+					n -= w;
+			}
+		}
 		if (!stop)
-			snd_pcm_drain(o->pcm);	/* the old format plays out, at its rate */
+			snd_pcm_drain(o->pcm);
 		snd_pcm_close(o->pcm);
 		o->pcm = NULL;
 	}
