@@ -6,6 +6,7 @@
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 #include "ac97_test.h"
@@ -467,43 +468,78 @@ static void dma_volume_applied(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(out[1]), 0);
 }
 
-/* The real thread, against wall time: rate over 2 s within 0.1 %. */
+#define RATE_POINTS 200
+
+/*
+ * The real thread, against wall time: the rate over 2 s within 0.1 %. The
+ * slope of samples against time over 200 points, so that one late wakeup
+ * of a loaded machine does not stand for the rate.
+ */
 static void dma_thread_rate(struct kunit *test)
 {
-	u64 t0, t1, frames, milli_hz;
+	s64 *t = kunit_kcalloc(test, RATE_POINTS, sizeof(*t), GFP_KERNEL);
+	s64 *n = kunit_kcalloc(test, RATE_POINTS, sizeof(*n), GFP_KERNEL);
+	s64 st = 0, sn = 0, stt = 0, stn = 0, mt, mn;
+	u64 t0, milli_hz;
 	struct play p;
 	unsigned int i;
 
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, n);
 	play_setup(test, &p, 0);
 	for (i = 0; i < 32; i++)
 		fake_write_bd(p.g, BDL_GPA, i, PCM_GPA, 0xfffe);
 	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
 	t0 = ktime_get_ns();
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
-	msleep(2000);
-	spin_lock(&p.dev->lock);
-	frames = p.dev->clock.samples_done / 2;
-	t1 = ktime_get_ns();
-	spin_unlock(&p.dev->lock);
-	milli_hz = div64_u64(frames * 1000 * NSEC_PER_SEC, t1 - t0);
-	kunit_info(test, "measured rate %llu.%03llu Hz over %llu ms (nominal 48000), %llu slips\n",
-		   milli_hz / 1000, milli_hz % 1000, (t1 - t0) / MS,
-		   p.dev->clock_slips);
+	for (i = 0; i < RATE_POINTS; i++) {
+		usleep_range(9000, 11000);
+		spin_lock(&p.dev->lock);
+		n[i] = p.dev->clock.samples_done / 2;
+		t[i] = (ktime_get_ns() - t0) / 1000;	/* us */
+		spin_unlock(&p.dev->lock);
+		st += t[i];
+		sn += n[i];
+	}
+	mt = div_s64(st, RATE_POINTS);
+	mn = div_s64(sn, RATE_POINTS);
+	for (i = 0; i < RATE_POINTS; i++) {
+		stt += (t[i] - mt) * (t[i] - mt);
+		stn += (t[i] - mt) * (n[i] - mn);
+	}
+	/* frames per us * 1e6 * 1000 = milli-Hz */
+	milli_hz = stn > 0 && stt > 0 ? mul_u64_u64_div_u64(stn, 1000000000ULL, stt) : 0;
+	kunit_info(test, "measured rate %llu.%03llu Hz over %lld ms, %u points (nominal 48000), %llu slips\n",
+		   milli_hz / 1000, milli_hz % 1000, t[RATE_POINTS - 1] / 1000,
+		   RATE_POINTS, p.dev->clock_slips);
 	KUNIT_EXPECT_GE(test, milli_hz, 48000ULL * 999);
 	KUNIT_EXPECT_LE(test, milli_hz, 48000ULL * 1001);
 	KUNIT_EXPECT_EQ(test, p.g->thread_enters, 1);
 	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
 }
 
-/* PICB read by the guest while the thread runs: within 1 ms of the wall-clock position. */
+static int cmp_s64(const void *a, const void *b)
+{
+	s64 x = *(const s64 *)a, y = *(const s64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * PICB read by the guest while the thread runs, against the wall-clock
+ * position. Its resolution is proven exactly with the fake clock above; here
+ * the median shows it holds with the real thread (within 1 ms), and PICB
+ * must never run ahead of the fetched data (error > one lead).
+ */
 static void dma_thread_picb_resolution(struct kunit *test)
 {
-	s64 err, worst = 0;
+	s64 *err = kunit_kcalloc(test, 200, sizeof(*err), GFP_KERNEL);
 	u64 t0, ta, tb;
 	struct play p;
-	unsigned int i;
+	unsigned int i, n = 0;
 	u16 picb;
 
+	KUNIT_ASSERT_NOT_NULL(test, err);
 	play_setup(test, &p, 0);
 	fake_write_bd(p.g, BDL_GPA, 0, PCM_GPA, 0xfffe);	/* 683 ms */
 	t0 = ktime_get_ns();
@@ -516,14 +552,15 @@ static void dma_thread_picb_resolution(struct kunit *test)
 		if (bm_rb(p.dev, PO(AC97_BM_CIV)) != 0 || picb <= 1)
 			break;
 		/* Position in ns of audio, against the middle of the read. */
-		err = div_s64((s64)(0xfffe - picb) * NSEC_PER_SEC, 96000) -
-		      (s64)((ta + tb) / 2 - t0);
-		if (abs(err) > abs(worst))
-			worst = err;
+		err[n++] = div_s64((s64)(0xfffe - picb) * NSEC_PER_SEC, 96000) -
+			   (s64)((ta + tb) / 2 - t0);
 	}
-	kunit_info(test, "PICB: %u reads, worst error %lld us\n", i, worst / 1000);
-	KUNIT_EXPECT_GE(test, i, 100);
-	KUNIT_EXPECT_LE(test, abs(worst), 1000000LL);
+	sort(err, n, sizeof(*err), cmp_s64, NULL);
+	kunit_info(test, "PICB: %u reads, error min %lld us, median %lld us, max %lld us\n",
+		   n, err[0] / 1000, err[n / 2] / 1000, err[n - 1] / 1000);
+	KUNIT_EXPECT_GE(test, n, 100);
+	KUNIT_EXPECT_LE(test, abs(err[n / 2]), 1000000LL);
+	KUNIT_EXPECT_LE(test, err[n - 1], (s64)p.dev->lead_ns + 100000);
 }
 
 static void dma_thread_stops_cleanly(struct kunit *test)
