@@ -28,13 +28,20 @@
 
 #include "ac97.h"
 
+/* One I/O BAR on the PIO bus. */
+struct ac97_bar {
+	struct kvm_io_device io;
+	struct ac97_kvm *ak;
+	bool nabm;			/* BAR1 (bus master), else BAR0 (mixer) */
+};
+
 struct ac97_kvm {
 	struct mutex lock;		/* serialises this handle's ioctls */
 	struct kvm *kvm;
 	struct mm_struct *mm;
 	struct ac97_dev *dev;
-	struct kvm_io_device nam_io;
-	struct kvm_io_device nabm_io;
+	struct ac97_bar nam;
+	struct ac97_bar nabm;
 	struct ac97_bars bars;		/* under kvm->slots_lock */
 	struct eventfd_ctx *irq;
 	struct eventfd_ctx *resample;
@@ -115,59 +122,48 @@ static bool access_ok_in(gpa_t addr, int len, u16 base, unsigned int size)
 	       addr + len <= (gpa_t)base + size;
 }
 
-static int nam_read(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
+/* Where an access to @bar lands: the offset in the BAR, or -1 to pass it on. */
+static int bar_offset(struct ac97_bar *bar, gpa_t addr, int len)
+{
+	struct ac97_kvm *ak = bar->ak;
+	u16 base = bar->nabm ? READ_ONCE(ak->bars.nabm_base) :
+			       READ_ONCE(ak->bars.nam_base);
+
+	if (!access_ok_in(addr, len, base,
+			  bar->nabm ? AC97_NABM_SIZE : AC97_NAM_SIZE))
+		return -1;
+	return addr - base;
+}
+
+static int bar_read(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
 		    gpa_t addr, int len, void *val)
 {
-	struct ac97_kvm *ak = container_of(this, struct ac97_kvm, nam_io);
-	u16 base = READ_ONCE(ak->bars.nam_base);
+	struct ac97_bar *bar = container_of(this, struct ac97_bar, io);
+	int off = bar_offset(bar, addr, len);
 	__le32 v;
 
-	if (!access_ok_in(addr, len, base, AC97_NAM_SIZE))
+	if (off < 0)
 		return -EOPNOTSUPP;
-	v = cpu_to_le32(ac97_nam_read(ak->dev, addr - base, len));
+	v = cpu_to_le32(bar->nabm ? ac97_nabm_read(bar->ak->dev, off, len) :
+				    ac97_nam_read(bar->ak->dev, off, len));
 	memcpy(val, &v, len);
 	return 0;
 }
 
-static int nam_write(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
+static int bar_write(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
 		     gpa_t addr, int len, const void *val)
 {
-	struct ac97_kvm *ak = container_of(this, struct ac97_kvm, nam_io);
-	u16 base = READ_ONCE(ak->bars.nam_base);
+	struct ac97_bar *bar = container_of(this, struct ac97_bar, io);
+	int off = bar_offset(bar, addr, len);
 	__le32 v = 0;
 
-	if (!access_ok_in(addr, len, base, AC97_NAM_SIZE))
+	if (off < 0)
 		return -EOPNOTSUPP;
 	memcpy(&v, val, len);
-	ac97_nam_write(ak->dev, addr - base, len, le32_to_cpu(v));
-	return 0;
-}
-
-static int nabm_read(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
-		     gpa_t addr, int len, void *val)
-{
-	struct ac97_kvm *ak = container_of(this, struct ac97_kvm, nabm_io);
-	u16 base = READ_ONCE(ak->bars.nabm_base);
-	__le32 v;
-
-	if (!access_ok_in(addr, len, base, AC97_NABM_SIZE))
-		return -EOPNOTSUPP;
-	v = cpu_to_le32(ac97_nabm_read(ak->dev, addr - base, len));
-	memcpy(val, &v, len);
-	return 0;
-}
-
-static int nabm_write(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
-		      gpa_t addr, int len, const void *val)
-{
-	struct ac97_kvm *ak = container_of(this, struct ac97_kvm, nabm_io);
-	u16 base = READ_ONCE(ak->bars.nabm_base);
-	__le32 v = 0;
-
-	if (!access_ok_in(addr, len, base, AC97_NABM_SIZE))
-		return -EOPNOTSUPP;
-	memcpy(&v, val, len);
-	ac97_nabm_write(ak->dev, addr - base, len, le32_to_cpu(v));
+	if (bar->nabm)
+		ac97_nabm_write(bar->ak->dev, off, len, le32_to_cpu(v));
+	else
+		ac97_nam_write(bar->ak->dev, off, len, le32_to_cpu(v));
 	return 0;
 }
 
@@ -180,15 +176,9 @@ static void ac97_io_destructor(struct kvm_io_device *this)
 {
 }
 
-static const struct kvm_io_device_ops nam_io_ops = {
-	.read = nam_read,
-	.write = nam_write,
-	.destructor = ac97_io_destructor,
-};
-
-static const struct kvm_io_device_ops nabm_io_ops = {
-	.read = nabm_read,
-	.write = nabm_write,
+static const struct kvm_io_device_ops bar_io_ops = {
+	.read = bar_read,
+	.write = bar_write,
 	.destructor = ac97_io_destructor,
 };
 
@@ -309,18 +299,18 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 		return ret;
 	mutex_lock(&kvm->slots_lock);
 	old = ak->bars;
-	ac97_bus_del(kvm, &ak->nam_io);
-	ac97_bus_del(kvm, &ak->nabm_io);
+	ac97_bus_del(kvm, &ak->nam.io);
+	ac97_bus_del(kvm, &ak->nabm.io);
 	WRITE_ONCE(ak->bars.nam_base, b->nam_base);
 	WRITE_ONCE(ak->bars.nabm_base, b->nabm_base);
 	ak->bars.map = 0;
 	ret = 0;
 	if (b->map & AC97_MAP_NAM)
-		ret = ac97_bus_add(kvm, b->nam_base, AC97_NAM_SIZE, &ak->nam_io);
+		ret = ac97_bus_add(kvm, b->nam_base, AC97_NAM_SIZE, &ak->nam.io);
 	if (!ret && (b->map & AC97_MAP_NABM)) {
-		ret = ac97_bus_add(kvm, b->nabm_base, AC97_NABM_SIZE, &ak->nabm_io);
+		ret = ac97_bus_add(kvm, b->nabm_base, AC97_NABM_SIZE, &ak->nabm.io);
 		if (ret)
-			ac97_bus_del(kvm, &ak->nam_io);
+			ac97_bus_del(kvm, &ak->nam.io);
 	}
 	if (!ret) {
 		ak->bars.map = b->map;
@@ -329,10 +319,10 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 		WRITE_ONCE(ak->bars.nam_base, old.nam_base);
 		WRITE_ONCE(ak->bars.nabm_base, old.nabm_base);
 		if ((old.map & AC97_MAP_NAM) &&
-		    !ac97_bus_add(kvm, old.nam_base, AC97_NAM_SIZE, &ak->nam_io))
+		    !ac97_bus_add(kvm, old.nam_base, AC97_NAM_SIZE, &ak->nam.io))
 			ak->bars.map |= AC97_MAP_NAM;
 		if ((old.map & AC97_MAP_NABM) &&
-		    !ac97_bus_add(kvm, old.nabm_base, AC97_NABM_SIZE, &ak->nabm_io))
+		    !ac97_bus_add(kvm, old.nabm_base, AC97_NABM_SIZE, &ak->nabm.io))
 			ak->bars.map |= AC97_MAP_NABM;
 	}
 	mutex_unlock(&kvm->slots_lock);
@@ -422,8 +412,8 @@ static void ac97_kvm_free(struct ac97_kvm *ak)
 	struct kvm *kvm = ak->kvm;
 
 	mutex_lock(&kvm->slots_lock);
-	ac97_bus_del(kvm, &ak->nam_io);
-	ac97_bus_del(kvm, &ak->nabm_io);
+	ac97_bus_del(kvm, &ak->nam.io);
+	ac97_bus_del(kvm, &ak->nabm.io);
 	mutex_unlock(&kvm->slots_lock);
 	/* No vCPU can reach the device now; stop the DMA, then the interrupt. */
 	if (ak->dev)
@@ -521,8 +511,11 @@ static int ac97_attach(const struct ac97_attach *req)
 	ak->kvm = kvm;
 	mmget(current->mm);
 	ak->mm = current->mm;
-	kvm_iodevice_init(&ak->nam_io, &nam_io_ops);
-	kvm_iodevice_init(&ak->nabm_io, &nabm_io_ops);
+	kvm_iodevice_init(&ak->nam.io, &bar_io_ops);
+	kvm_iodevice_init(&ak->nabm.io, &bar_io_ops);
+	ak->nam.ak = ak;
+	ak->nabm.ak = ak;
+	ak->nabm.nabm = true;
 
 	ak->irq = eventfd_take(req->irq_fd, &ak->irq_file);
 	if (IS_ERR(ak->irq)) {

@@ -10,15 +10,6 @@ set -euo pipefail
 META_HEADERS="linux-headers-amd64 linux-headers-6.12-amd64"
 need_packages gcc make sparse perl $META_HEADERS
 
-passed=0
-failed=0
-result() {	# $1 = 0 for pass, $2 = description
-	if [ "$1" -eq 0 ]; then
-		echo "ok - $2"; passed=$((passed + 1))
-	else
-		echo "not ok - $2"; failed=$((failed + 1))
-	fi
-}
 
 # The versioned headers package a metapackage points at.
 headers_dir() {
@@ -56,5 +47,4 @@ out=$("$src/scripts/kernel-doc" -none -Wall ac97.h ac97_*.c include/uapi/linux/*
 [ -z "$out" ] || { echo "$out" >&2; rc=1; }
 result $rc "kernel-doc -Wall on the ops, the device and the uapi"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+totals

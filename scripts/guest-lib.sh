@@ -61,6 +61,7 @@ make_l1_root() {
 	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$l1/mod"; done
 	cp "$ko" "$l1/mod/"
 	cp "$tools/ac97-vmm" "$tools/ac97-capture" "$l1/bin/"
+	[ -x "$tools/ac97play" ] && copy_program "$tools/ac97play" "$l1"
 	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
 	cp "$l2initrd" "$l1/l2/initrd.gz"
 	echo "${AC97_L2_CMDLINE:-quiet loglevel=3}" >"$l1/l2/cmdline"
@@ -76,6 +77,11 @@ echo "RIG L1 up"
 mkdir -p /tmp/cap
 ac97-capture -w 300 /tmp/cap >/tmp/segments.txt &
 cap=$!
+player=
+if [ -x /bin/ac97play ]; then
+	ac97play -q -o /tmp/cap/player.wav &
+	player=$!
+fi
 start=$(cut -d' ' -f1 /proc/uptime)
 timeout 600 ac97-vmm -k /l2/vmlinuz -i /l2/initrd.gz -m 320 \
 	-c "console=ttyS0 reboot=k panic=-1 $(cat /l2/cmdline) snd_intel8x0.inside_vm=1 snd_intel8x0.ac97_clock=48000"
@@ -83,6 +89,10 @@ echo "RIG vmm_rc=$?"
 echo "RIG l2_wall=$(awk -v s=$start '{ print $1 - s }' /proc/uptime)"
 wait $cap
 echo "RIG capture_rc=$?"
+if [ -n "$player" ]; then
+	wait $player
+	echo "RIG player_rc=$?"
+fi
 sed 's/^/RIG /' /tmp/segments.txt
 stty -F /dev/ttyS1 raw -echo
 tar -c -C /tmp cap >/dev/ttyS1

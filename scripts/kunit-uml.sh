@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm ac97_pcm_read"
+SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm ac97_pcm_read ac97_fuzz"
 
 build=$("$AC97_ROOT/scripts/uml-kernel.sh")
 run=$AC97_CACHE/run/kunit-uml
@@ -92,7 +92,7 @@ for s in $SUITES; do
 	failed=$((failed + n))
 	[ "$p" -gt 0 ] || failed=$((failed + 1))
 done
-grep -hE '# .*(measured rate|PICB:)' "$run/root/results/"*.ktap 2>/dev/null | sed 's/^ *# */  /' || true
+grep -hE '# .*(measured rate|PICB:|fuzz:)' "$run/root/results/"*.ktap 2>/dev/null | sed 's/^ *# */  /' || true
 
 # Reports that do not fail a KUnit test by themselves.
 if [ -s "$dmesg_file" ]; then

@@ -119,3 +119,18 @@ build_module_dkms() {
 	*) cp "$ko" "$dir/ac97_emu.ko" ;;
 	esac
 }
+
+# Test results: one "ok - ..." / "not ok - ..." line each, and the totals.
+passed=0
+failed=0
+result() {	# $1 = 0 for pass, $2 = description
+	if [ "$1" -eq 0 ]; then
+		echo "ok - $2"; passed=$((passed + 1))
+	else
+		echo "not ok - $2"; failed=$((failed + 1))
+	fi
+}
+totals() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}

@@ -18,15 +18,6 @@ SECONDS_TO_PLAY=${AC97_RIG_SECONDS:-3}
 need_packages qemu-system-x86 busybox-static cpio xz-utils gzip gcc make libc6-dev binutils \
 	dkms alsa-utils libasound2-dev libsndfile1-dev flac python3
 
-passed=0
-failed=0
-result() {	# $1 = 0 for pass, $2 = description
-	if [ "$1" -eq 0 ]; then
-		echo "ok - $2"; passed=$((passed + 1))
-	else
-		echo "not ok - $2"; failed=$((failed + 1))
-	fi
-}
 
 work=$AC97_CACHE/run/rig
 rm -rf "$work" && mkdir -p "$work"
@@ -234,5 +225,4 @@ INIT
 	fi
 	echo "  [$kver] rig wall time ${secs} s"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+totals
