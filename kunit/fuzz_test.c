@@ -62,17 +62,20 @@ static bool invariants_hold(struct kunit *test, struct ac97_dev *dev,
 		if (f->civ > AC97_BD_INDEX_MASK || f->lvi > AC97_BD_INDEX_MASK ||
 		    f->piv > AC97_BD_INDEX_MASK || (f->sr & ~0x1f) || (f->cr & ~0x1d) ||
 		    (f->bd_valid && f->picb > f->bd_len) || (f->bdbar & 7)) {
-			KUNIT_FAIL(test, "seed %#x op %u: function %u state out of range", seed, op, i);
+			KUNIT_FAIL(test, "seed %#x op %u: function %u state out of range",
+				   seed, op, i);
 			return false;
 		}
-		if (ac97_nabm_read(dev, base + AC97_BM_PICB, 2) > (f->bd_valid ? f->bd_len : f->picb)) {
+		if (ac97_nabm_read(dev, base + AC97_BM_PICB, 2) >
+		    (f->bd_valid ? f->bd_len : f->picb)) {
 			KUNIT_FAIL(test, "seed %#x op %u: PICB above the buffer", seed, op);
 			return false;
 		}
 		want = expect_irq(dev, base);
 		sta = ac97_nabm_read(dev, AC97_GLOB_STA, 4);
 		if (!!(sta & int_bit[i]) != want) {
-			KUNIT_FAIL(test, "seed %#x op %u: GLOB_STA int bit of %u is not SR&CR", seed, op, i);
+			KUNIT_FAIL(test, "seed %#x op %u: GLOB_STA int bit of %u is not SR&CR",
+				   seed, op, i);
 			return false;
 		}
 		any |= want;
