@@ -10,6 +10,8 @@
  *          config would); the guest checks the old ranges no longer decode
  *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
  *          PCM reader must then see end of file after a clean prefix
+ *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
+ *          bytes at a time: each must get the whole pattern too
  *
  * Exit status 0 only if the guest's register sweep passed, it played to the
  * end, and the PCM node delivered exactly the pattern, in order (with -D:
@@ -70,6 +72,7 @@ struct vm {
 
 struct pcm_check {
 	char path[64];
+	size_t read_size;	/* bytes per read(); odd sizes split samples */
 	uint64_t samples;	/* verified */
 	uint64_t mismatches;
 	uint64_t first_bad;
@@ -97,16 +100,17 @@ static double now_s(void)
 static void *pcm_reader(void *arg)
 {
 	struct pcm_check *pc = arg;
-	static uint8_t buf[65536];
+	uint8_t *buf = malloc(65536);
 	uint8_t carry = 0;
 	int fd = open(pc->path, O_RDONLY), have_carry = 0;
 	ssize_t n, i;
 
-	if (fd < 0) {
-		pc->error = errno;
+	if (fd < 0 || !buf) {
+		pc->error = fd < 0 ? errno : ENOMEM;
+		free(buf);
 		return NULL;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, pc->read_size ? pc->read_size : sizeof(buf))) > 0) {
 		for (i = 0; i < n; i++) {
 			uint16_t s, want;
 
@@ -126,6 +130,7 @@ static void *pcm_reader(void *arg)
 	if (n < 0)
 		pc->error = errno;
 	close(fd);
+	free(buf);
 	return NULL;
 }
 
@@ -334,24 +339,29 @@ int main(int argc, char **argv)
 	struct vm vm = { 0 };
 	double seconds = 3, t0, t1;
 	uint32_t buf_samples = 2048;
+	static const size_t odd_sizes[] = { 1, 3, 7, 4095, 65536 };
+	struct pcm_check extra[5] = { 0 };
+	pthread_t extra_thr[5];
+	int readers = 0;
 	struct detacher det = { 0 };
 	pthread_t reader, detach_thread;
 	int opt, rc, i, ok, move = 0;
 
-	while ((opt = getopt(argc, argv, "s:b:qmD:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmD:r")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
 		case 'q': quiet = 1; break;
 		case 'm': move = 1; break;
 		case 'D': det.ms = atoi(optarg); break;
+		case 'r': readers = 5; break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -391,6 +401,13 @@ int main(int argc, char **argv)
 		die("pthread_create");
 	for (i = 0; i < 200 && access(pc.path, R_OK); i++)
 		usleep(10000);
+	/* More readers of the same node, each with its own odd read size. */
+	for (i = 0; i < readers; i++) {
+		extra[i] = pc;
+		extra[i].read_size = odd_sizes[i];
+		if (pthread_create(&extra_thr[i], NULL, pcm_reader, &extra[i]))
+			die("pthread_create");
+	}
 	usleep(100000);
 
 	if (det.ms) {
@@ -416,6 +433,12 @@ int main(int argc, char **argv)
 	}
 	munmap(vm.run, vm.run_size);
 	pthread_join(reader, NULL);
+	for (i = 0; i < readers; i++) {
+		pthread_join(extra_thr[i], NULL);
+		printf("RESULT reader_%zu_bytes_verified=%llu mismatches=%llu error=%d\n",
+		       odd_sizes[i], (unsigned long long)extra[i].samples * 2,
+		       (unsigned long long)extra[i].mismatches, extra[i].error);
+	}
 
 	printf("RESULT guest_exit=%d\n", rc);
 	for (i = 1; i < TV_R_COUNT; i++)
@@ -452,6 +475,11 @@ int main(int argc, char **argv)
 		(p->total_samples + buf_samples - 1) / buf_samples &&
 	     vm.results[TV_R_UNEXPECTED_IRQS] == 0 && info.dma_errors == 0 &&
 	     (!move || vm.results[TV_R_OLD_BARS_DEAD] == 1) &&
+	     (!readers || (extra[0].samples == pc.samples && !extra[0].mismatches &&
+			   extra[1].samples == pc.samples && !extra[1].mismatches &&
+			   extra[2].samples == pc.samples && !extra[2].mismatches &&
+			   extra[3].samples == pc.samples && !extra[3].mismatches &&
+			   extra[4].samples == pc.samples && !extra[4].mismatches)) &&
 	     (move || strays == 0);
 	printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;
