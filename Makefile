@@ -7,6 +7,7 @@
 #   make install         module (modules_install + depmod), udev rule, uapi header, ac97play
 #   make dkms-install    register with DKMS: rebuilt for every installed kernel
 #   make uninstall       undo either
+#   (INSTALL_MOD_PATH= and DESTDIR= stage install/uninstall under another root)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KVER ?= $(shell uname -r)
 PREFIX ?= /usr/local
@@ -24,11 +25,12 @@ clean:
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(KVER)
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KVER)
 	install -D -m 0644 udev/60-ac97-emu.rules $(DESTDIR)$(UDEVDIR)/60-ac97-emu.rules
 	install -D -m 0644 include/uapi/linux/ac97_emu.h $(DESTDIR)$(PREFIX)/include/linux/ac97_emu.h
-	$(MAKE) -C tools OUT=$(CURDIR)/tools play
-	install -D -m 0755 tools/ac97play $(DESTDIR)$(PREFIX)/bin/ac97play
+	mkdir -p tools/out
+	$(MAKE) -C tools OUT=$(CURDIR)/tools/out play
+	install -D -m 0755 tools/out/ac97play $(DESTDIR)$(PREFIX)/bin/ac97play
 	-udevadm control --reload-rules 2>/dev/null
 
 dkms-install:
@@ -38,10 +40,13 @@ dkms-install:
 	dkms install -m ac97-emu -v $(VERSION)
 
 uninstall:
+ifeq ($(INSTALL_MOD_PATH),)
 	-dkms remove -m ac97-emu -v $(VERSION) --all 2>/dev/null
 	rm -rf /usr/src/ac97-emu-$(VERSION)
-	rm -f /lib/modules/$(KVER)/extra/ac97_emu.ko* /lib/modules/$(KVER)/updates/ac97_emu.ko*
-	-depmod -a $(KVER)
+endif
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/extra/ac97_emu.ko* \
+		$(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates/ac97_emu.ko*
+	-depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KVER)
 	rm -f $(DESTDIR)$(UDEVDIR)/60-ac97-emu.rules $(DESTDIR)$(PREFIX)/include/linux/ac97_emu.h
 	rm -f $(DESTDIR)$(PREFIX)/bin/ac97play
 
