@@ -150,6 +150,13 @@ ac97play -n -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
 ac97play -o /tmp/x.mp3 2>&1 | sed 's/^/RIG error: /'
 ac97play -n -D nosuchdevice -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
 
+# 11. A hostile guest attacks its device while another VM plays next to it.
+ac97-testvm -q -H 300 /guest.bin >/tmp/hostile.txt 2>&1 & h=$!
+ac97-testvm -q -s 2 /guest.bin >/tmp/victim.txt 2>&1 & v=$!
+wait $h; rh=$?
+wait $v; rv=$?
+echo "RIG hostile=$rh,$rv rounds=$(sed -n 's/^RESULT hostile_rounds=//p' /tmp/hostile.txt) dma_errors=$(sed -n 's/^RESULT dev_dma_errors=//p' /tmp/hostile.txt) victim_bytes=$(sed -n 's/^RESULT pcm_bytes_verified=//p' /tmp/victim.txt)"
+
 stty -F /dev/ttyS1 raw -echo
 tar -c -C /tmp out >/dev/ttyS1
 
@@ -213,6 +220,8 @@ INIT
 	result $(grep -q '^RIG error: .*hint: is the module loaded\|^RIG error: .*hint: is a VM' "$console" &&
 		grep -q '^RIG error: .*name a .wav or .flac' "$console"; echo $?) \
 		"$kver: ac97play error messages with hints"
+	result $([ "$(get hostile | cut -d' ' -f1)" = "0,0" ]; echo $?) \
+		"$kver: hostile guest (DMA at MMIO/past RAM/4 GiB edge, odd/zero/max lengths, descriptors rewritten and resets mid-DMA, every width at every offset, unacked interrupts, absurd rates): $(get hostile | cut -d' ' -f2-); the VM next to it played bit-exact"
 	result $([ "$(get unload)" = ok ]; echo $?) "$kver: ac97_emu unloads after everything"
 	sed -n '/^=== DMESG BEGIN/,/^=== DMESG END/p' "$console.txt" >"$work/$kver/dmesg.txt"
 	if [ ! -s "$work/$kver/dmesg.txt" ]; then

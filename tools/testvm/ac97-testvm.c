@@ -10,6 +10,8 @@
  *          config would); the guest checks the old ranges no longer decode
  *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
  *          PCM reader must then see end of file after a clean prefix
+ *   -H N   hostile guest: N rounds of attacks on the device (see guest.c);
+ *          passes if the guest finishes and the device still answers
  *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
  *          bytes at a time: each must get the whole pattern too
  *
@@ -59,6 +61,7 @@ static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_FINAL_SR] = "final_sr",
 	[TV_R_FINAL_CIV] = "final_civ",
 	[TV_R_OLD_BARS_DEAD] = "old_bars_dead",
+	[TV_R_HOSTILE_ROUNDS] = "hostile_rounds",
 };
 
 struct vm {
@@ -345,9 +348,9 @@ int main(int argc, char **argv)
 	int readers = 0;
 	struct detacher det = { 0 };
 	pthread_t reader, detach_thread;
-	int opt, rc, i, ok, move = 0;
+	int opt, rc, i, ok, move = 0, hostile_rounds = 0;
 
-	while ((opt = getopt(argc, argv, "s:b:qmD:r")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmD:rH:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -355,13 +358,14 @@ int main(int argc, char **argv)
 		case 'm': move = 1; break;
 		case 'D': det.ms = atoi(optarg); break;
 		case 'r': readers = 5; break;
+		case 'H': hostile_rounds = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -375,6 +379,10 @@ int main(int argc, char **argv)
 	p->nabm_base = NABM_BASE;
 	p->irq = AC97_GSI;
 	p->total_samples = (uint32_t)(seconds * 48000) * 2;
+	if (hostile_rounds) {
+		p->mode = TV_MODE_HOSTILE;
+		p->total_samples = hostile_rounds;
+	}
 	p->buf_samples = buf_samples;
 
 	attach(&vm);
@@ -457,6 +465,11 @@ int main(int argc, char **argv)
 	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
 	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);
 	printf("RESULT stray_port_exits=%lu\n", strays);
+	if (hostile_rounds) {
+		ok = rc == 0 && vm.results[TV_R_HOSTILE_ROUNDS] == (uint32_t)hostile_rounds;
+		printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
+		return ok ? 0 : 1;
+	}
 	if (det.ms) {
 		/* Mid-DMA detach: an exact prefix, then EOF (we got here: no hang). */
 		ok = rc == EXIT_DETACHED && !pc.error && pc.mismatches == 0 &&

@@ -305,6 +305,88 @@ static void play(void)
 	report(TV_R_UNEXPECTED_IRQS, unexpected);
 }
 
+/* --- a hostile guest --- */
+
+static uint32_t lcg_state = 12345;
+
+static uint32_t rnd(void)
+{
+	lcg_state = lcg_state * 1664525 + 1013904223;
+	return lcg_state;
+}
+
+/* Addresses a hostile driver points DMA at: MMIO, past RAM, the 4 GiB edge, holes. */
+static uint32_t evil_addr(void)
+{
+	static const uint32_t evil[] = {
+		0xfee00000, 0xfec00000, 0xfffffff8, 0xfffffffc, 0x02000000,
+		0xc0000000, 0x000a0000, 0x00fffff0,
+	};
+
+	if (rnd() % 3)
+		return evil[rnd() % (sizeof(evil) / sizeof(evil[0]))];
+	return TV_BUF_GPA + (rnd() % 0x10000) * 2;
+}
+
+static void out_any(uint16_t port, uint32_t width, uint32_t v)
+{
+	if (width == 1)
+		outb(port, v);
+	else if (width == 2)
+		outw(port, v);
+	else
+		outl(port, v);
+}
+
+/*
+ * Descriptors at MMIO, past RAM, across 4 GiB, in holes; zero, odd and
+ * maximal lengths; descriptors rewritten during DMA; resets of every kind
+ * during DMA; every width at every offset, straddling ones included;
+ * interrupts never acknowledged (they stay masked); absurd rates.
+ */
+static void hostile(void)
+{
+	static const uint32_t lens[] = { 0, 1, 3, 0xffff, 0xfffe, 2, 4097 };
+	uint32_t round, i, *bd = (uint32_t *)TV_BDL_GPA;
+
+	outb(PIC1 + 1, 0xff);			/* never take the interrupt */
+	outw(nam + AC97_EXTENDED_STATUS, AC97_EA_VRA);
+	for (round = 0; round < params->total_samples; round++) {
+		for (i = 0; i < 64; i++)
+			bd[i] = (i & 1) ? (rnd() & AC97_BD_IOC) | lens[rnd() % 7] : evil_addr();
+		if (rnd() % 4)
+			outl(nabm + PO(AC97_BM_BDBAR), rnd() % 3 ? TV_BDL_GPA : evil_addr());
+		outw(nam + AC97_PCM_FRONT_DAC_RATE, rnd());
+		outb(nabm + PO(AC97_BM_LVI), rnd());
+		outb(nabm + PO(AC97_BM_CR), (rnd() & 0x1d) | 1);
+		for (i = 0; i < 40; i++) {
+			uint32_t width = 1 << (rnd() % 3);
+
+			if (rnd() % 2)
+				out_any(nabm + rnd() % (AC97_NABM_SIZE - width + 1), width, rnd());
+			else
+				out_any(nam + rnd() % (AC97_NAM_SIZE - width + 1), width, rnd());
+			bd[(rnd() % 32) * 2 + 1] = lens[rnd() % 7];	/* mid-DMA */
+			(void)inw(nabm + PO(AC97_BM_PICB));
+		}
+		switch (rnd() % 8) {
+		case 0:
+			outl(nabm + AC97_GLOB_CNT, 0);
+			outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+			break;
+		case 1:
+			outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD | AC97_GC_WARM);
+			break;
+		case 2:
+			outb(nabm + PO(AC97_BM_CR), AC97_CR_RR | AC97_CR_RPBM);
+			break;
+		}
+		/* If a reset left the link in cold reset, bring it back. */
+		outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+	}
+	report(TV_R_HOSTILE_ROUNDS, round);
+}
+
 void guest_main(void);
 void guest_main(void)
 {
@@ -325,6 +407,12 @@ void guest_main(void)
 			puts_("guest: codec never ready\n");
 			outl(TV_PORT_EXIT, 3);
 		}
+	if (params->mode == TV_MODE_HOSTILE) {
+		puts_("guest: attacking\n");
+		hostile();
+		puts_("guest: done\n");
+		outl(TV_PORT_EXIT, 0);
+	}
 	sweep();
 	puts_("guest: sweep done, playing\n");
 	play();

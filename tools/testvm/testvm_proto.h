@@ -20,6 +20,7 @@
 #define TV_PARAMS_MAGIC	0xac97ac97
 
 #define TV_MODE_PLAY	1	/* register sweep, then play the pattern */
+#define TV_MODE_HOSTILE	2	/* attack the device: see guest.c hostile() */
 
 struct tv_params {
 	uint32_t magic;
@@ -47,6 +48,7 @@ enum tv_result {
 	TV_R_FINAL_SR,
 	TV_R_FINAL_CIV,
 	TV_R_OLD_BARS_DEAD,		/* 1 if the old ranges no longer decode */
+	TV_R_HOSTILE_ROUNDS,
 	TV_R_COUNT
 };
 
