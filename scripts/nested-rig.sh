@@ -91,6 +91,16 @@ ac97-ctltest -n 300 >/tmp/ctl.txt
 echo "RIG ctltest_rc=$?"
 sed 's/^/CTL /' /tmp/ctl.txt
 
+# 4b. 10^4 attach/detach cycles: slab and vmalloc use before and after.
+mem() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+sync; echo 3 >/proc/sys/vm/drop_caches
+slab0=$(mem Slab); vm0=$(mem VmallocUsed); t0=$(cut -d' ' -f1 /proc/uptime)
+ac97-ctltest -n 10000 >/tmp/cycles.txt
+rc=$?
+sync; echo 3 >/proc/sys/vm/drop_caches
+slab1=$(mem Slab); vm1=$(mem VmallocUsed)
+echo "RIG cycles=$rc slab_delta_kb=$((slab1 - slab0)) vmalloc_delta_kb=$((vm1 - vm0)) seconds=$(awk -v s=$t0 '{ print $1 - s }' /proc/uptime)"
+
 # 5. Module unload while attached is refused, and playback goes on.
 ac97-testvm -q -s 2 /guest.bin >/tmp/busy.txt &
 pid=$!
@@ -197,6 +207,11 @@ INIT
 	grep -E '^CTL not ok ' "$console.txt" >&2 || true
 	result $([ "$(get ctltest_rc)" = 0 ] && [ "$ctl_pass" -gt 30 ]; echo $?) \
 		"$kver: control interface bad input: $ctl_pass cases (bad fds, bad ranges, overlaps, double attach, foreign VM, 300 attach/detach)"
+	cyc=$(get cycles)
+	sd=$(echo "$cyc" | sed -n 's/.*slab_delta_kb=\(-\?[0-9]*\).*/\1/p')
+	vd=$(echo "$cyc" | sed -n 's/.*vmalloc_delta_kb=\(-\?[0-9]*\).*/\1/p')
+	result $([ "${cyc%% *}" = 0 ] && [ "${sd:-99999}" -lt 2048 ] && [ "${vd:-99999}" -lt 1024 ]; echo $?) \
+		"$kver: 10 000 attach/detach cycles (ac97-ctltest -n 10000): slab $sd KiB, vmalloc $vd KiB after vs before (a 256 KiB ring or a 200-byte object leaked per cycle would show as >= 2 MB)"
 	result $([ "$(get rmmod_attached)" = refused ] && [ "$(get busy_testvm_rc)" = 0 ]; echo $?) \
 		"$kver: rmmod refused while attached, playback unaffected"
 	result $([ "$(get two_vms_rc | cut -d' ' -f1)" = "0,0" ]; echo $?) \
