@@ -113,7 +113,7 @@ static void *pcm_reader(void *arg)
 		free(buf);
 		return NULL;
 	}
-	while ((n = read(fd, buf, pc->read_size ? pc->read_size : sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, pc->read_size ? pc->read_size : 65536)) > 0) {
 		for (i = 0; i < n; i++) {
 			uint16_t s, want;
 
