@@ -3,6 +3,7 @@
 #   make                 build against the running kernel
 #   make KDIR=/path      build against another kernel build tree
 #   make check           every test suite (KUnit in UML, the nested rig, ...)
+#   make fuzz            the device model under libFuzzer for an hour (FUZZ_SECONDS=)
 #   make demo            the whole stack end to end; results in out/demo/
 #   make install         module (modules_install + depmod), udev rule, uapi header, ac97play
 #   make dkms-install    register with DKMS: rebuilt for every installed kernel
@@ -59,4 +60,8 @@ check-kunit:
 demo:
 	scripts/demo.sh
 
-.PHONY: all modules clean check check-kunit demo install dkms-install uninstall
+FUZZ_SECONDS ?= 3600
+fuzz:
+	scripts/fuzz.sh --long $(FUZZ_SECONDS)
+
+.PHONY: all modules clean check check-kunit fuzz demo install dkms-install uninstall

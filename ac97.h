@@ -208,6 +208,9 @@ void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
 void ac97_ring_close(struct ac97_ring *ring);
 void ac97_reader_init(struct ac97_reader *reader, struct ac97_ring *ring);
 size_t ac97_reader_copy(struct ac97_reader *reader, void *dst, size_t max);
+size_t ac97_reader_peek(struct ac97_reader *reader, void *dst, size_t max,
+			struct ac97_fmt_mark *seg);
+void ac97_reader_advance(struct ac97_reader *reader, size_t len);
 bool ac97_reader_ready(struct ac97_reader *reader);
 void ac97_reader_format(struct ac97_reader *reader, struct ac97_pcm_format *fmt);
 

@@ -406,7 +406,7 @@ u32 ac97_nam_read(struct ac97_dev *dev, unsigned int offset, unsigned int len)
 {
 	unsigned int pos, end = min(offset + len, (unsigned int)AC97_NAM_SIZE);
 	u32 result = 0;
-	u16 word = 0;
+	u32 word = 0;	/* u32: a byte shifted to bit 24 must not overflow int */
 
 	spin_lock(&dev->lock);
 	dev->cas = 0;

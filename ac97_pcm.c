@@ -1,22 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PCM to userspace: the per-device ring the DMA engine fills, and the char
- * devices that read it (/dev/ac97pcmN per device, /dev/ac97pcm for the first).
- *
- * The writer never waits for a reader. Each reader has its own position; one
- * that falls a ring behind skips to the oldest audio still held, to a frame
- * boundary, and the skip is counted. Format changes are marks in the stream:
- * a read stops at a mark, so every byte of a read has one format.
+ * PCM to userspace: the char devices that read a device's ring
+ * (/dev/ac97pcmN per device, /dev/ac97pcm for the first). See ac97_ring.c.
  */
 #include <linux/fs.h>
-#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
-#include <linux/vmalloc.h>
 
 #include "ac97.h"
 
@@ -26,220 +19,6 @@ MODULE_PARM_DESC(ring_kb,
 		 "PCM ring per device in KiB, rounded up to a power of two (64-65536, default 256: 1.36 s of 48 kHz stereo)");
 
 #define AC97_READ_CHUNK		PAGE_SIZE
-
-int ac97_ring_init(struct ac97_ring *ring, size_t size)
-{
-	size = roundup_pow_of_two(clamp_t(size_t, size, SZ_64K, SZ_64M));
-	memset(ring, 0, sizeof(*ring));
-	spin_lock_init(&ring->lock);
-	init_waitqueue_head(&ring->wait);
-	ring->buf = vmalloc(size);
-	if (!ring->buf)
-		return -ENOMEM;
-	ring->size = size;
-	return 0;
-}
-
-void ac97_ring_free(struct ac97_ring *ring)
-{
-	vfree(ring->buf);
-	ring->buf = NULL;
-}
-
-static struct ac97_fmt_mark *ring_mark(struct ac97_ring *ring, unsigned int i)
-{
-	return &ring->marks[(ring->first_mark + i) % AC97_RING_MARKS];
-}
-
-static void ring_add_mark(struct ac97_ring *ring, u32 rate, u16 channels)
-{
-	u32 serial = 1;
-
-	if (ring->nr_marks) {
-		struct ac97_fmt_mark *last = ring_mark(ring, ring->nr_marks - 1);
-
-		if (last->rate == rate && last->channels == channels)
-			return;
-		serial = last->serial + 1;
-	}
-	if (ring->nr_marks == AC97_RING_MARKS) {
-		ring->first_mark = (ring->first_mark + 1) % AC97_RING_MARKS;
-		ring->nr_marks--;
-	}
-	*ring_mark(ring, ring->nr_marks++) = (struct ac97_fmt_mark) {
-		.pos = ring->wpos, .rate = rate, .channels = channels,
-		.serial = serial,
-	};
-}
-
-/**
- * ac97_ring_write() - append PCM to the ring
- * @ring: the ring
- * @data: samples
- * @len: bytes, at most the ring size
- * @rate: frames per second of these samples
- * @channels: channels per frame
- *
- * Context: any; never sleeps, never waits for readers.
- */
-void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
-		     u32 rate, u16 channels)
-{
-	size_t off, first;
-
-	if (WARN_ON_ONCE(len > ring->size))
-		return;
-	spin_lock(&ring->lock);
-	ring_add_mark(ring, rate, channels);
-	off = ring->wpos & (ring->size - 1);
-	first = min(len, ring->size - off);
-	memcpy(ring->buf + off, data, first);
-	memcpy(ring->buf, data + first, len - first);
-	ring->wpos += len;
-	spin_unlock(&ring->lock);
-	if (wq_has_sleeper(&ring->wait))
-		wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
-}
-
-/* No more data will come: readers drain what is left, then see EOF. */
-void ac97_ring_close(struct ac97_ring *ring)
-{
-	spin_lock(&ring->lock);
-	ring->closed = true;
-	spin_unlock(&ring->lock);
-	wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLHUP);
-}
-
-void ac97_reader_init(struct ac97_reader *reader, struct ac97_ring *ring)
-{
-	memset(reader, 0, sizeof(*reader));
-	reader->ring = ring;
-	spin_lock(&ring->lock);
-	reader->rpos = ring->wpos;
-	spin_unlock(&ring->lock);
-}
-
-/* Index of the mark that covers @pos, or -1 if @pos precedes every mark. */
-static int mark_at(struct ac97_ring *ring, u64 pos)
-{
-	int i;
-
-	for (i = ring->nr_marks - 1; i >= 0; i--)
-		if (ring_mark(ring, i)->pos <= pos)
-			return i;
-	return -1;
-}
-
-/* Under ring->lock: where the segment holding @pos ends (a mark or wpos). */
-static u64 segment_end(struct ac97_ring *ring, int mark)
-{
-	if (mark + 1 < (int)ring->nr_marks)
-		return ring_mark(ring, mark + 1)->pos;
-	return ring->wpos;
-}
-
-/* Under ring->lock: skip a reader that fell behind to the oldest audio left. */
-static void reader_catch_up(struct ac97_reader *reader)
-{
-	struct ac97_ring *ring = reader->ring;
-	u64 oldest = ring->wpos > ring->size ? ring->wpos - ring->size : 0;
-	u64 pos, frame;
-	int m;
-
-	if (ring->nr_marks)
-		oldest = max(oldest, ring_mark(ring, 0)->pos);
-	if (reader->rpos >= oldest)
-		return;
-	m = mark_at(ring, oldest);
-	pos = oldest;
-	if (m >= 0) {
-		struct ac97_fmt_mark *mk = ring_mark(ring, m);
-
-		frame = 2 * mk->channels;
-		pos = mk->pos + roundup(oldest - mk->pos, frame);
-		pos = min(pos, segment_end(ring, m));
-	}
-	reader->overruns++;
-	reader->lost_bytes += pos - reader->rpos;
-	reader->rpos = pos;
-}
-
-/*
- * Copy up to @max bytes at the reader's position, all of one format, into
- * @dst without consuming them. Returns the count.
- */
-static size_t reader_peek(struct ac97_reader *reader, void *dst, size_t max)
-	__must_hold(&reader->ring->lock)
-{
-	struct ac97_ring *ring = reader->ring;
-	size_t len, off, first;
-
-	reader_catch_up(reader);
-	len = min_t(u64, max, segment_end(ring, mark_at(ring, reader->rpos)) -
-			      reader->rpos);
-	off = reader->rpos & (ring->size - 1);
-	first = min(len, ring->size - off);
-	memcpy(dst, ring->buf + off, first);
-	memcpy(dst + first, ring->buf, len - first);
-	return len;
-}
-
-/* Under ring->lock: the serial of the segment at the reader's position. */
-static u32 reader_serial(struct ac97_reader *reader)
-{
-	int m = mark_at(reader->ring, reader->rpos);
-
-	return m >= 0 ? ring_mark(reader->ring, m)->serial : 0;
-}
-
-size_t ac97_reader_copy(struct ac97_reader *reader, void *dst, size_t max)
-{
-	size_t len;
-
-	spin_lock(&reader->ring->lock);
-	len = reader_peek(reader, dst, max);
-	reader->rpos += len;
-	spin_unlock(&reader->ring->lock);
-	return len;
-}
-
-/* True if a read would not block: data is there, or the stream has ended. */
-bool ac97_reader_ready(struct ac97_reader *reader)
-{
-	bool ready;
-
-	spin_lock(&reader->ring->lock);
-	ready = reader->rpos < reader->ring->wpos || reader->ring->closed;
-	spin_unlock(&reader->ring->lock);
-	return ready;
-}
-
-void ac97_reader_format(struct ac97_reader *reader, struct ac97_pcm_format *fmt)
-{
-	struct ac97_ring *ring = reader->ring;
-	int m;
-
-	memset(fmt, 0, sizeof(*fmt));
-	fmt->format = AC97_PCM_FMT_S16_LE;
-	fmt->rate = 48000;
-	fmt->channels = 2;
-	spin_lock(&ring->lock);
-	reader_catch_up(reader);
-	m = mark_at(ring, reader->rpos);
-	if (m >= 0) {
-		fmt->rate = ring_mark(ring, m)->rate;
-		fmt->channels = ring_mark(ring, m)->channels;
-		fmt->serial = ring_mark(ring, m)->serial;
-	} else if (ring->nr_marks) {
-		/* Waiting at the very start: the first data will carry mark 0. */
-		fmt->serial = ring_mark(ring, 0)->serial - 1;
-	}
-	fmt->bytes_ready = min_t(u64, U32_MAX,
-				 segment_end(ring, m) - reader->rpos);
-	fmt->overruns = reader->overruns;
-	fmt->lost_bytes = reader->lost_bytes;
-	spin_unlock(&ring->lock);
-}
 
 /* One open PCM node. */
 struct ac97_pcm_file {
@@ -333,9 +112,10 @@ static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
 {
 	struct ac97_reader *reader = &pf->reader;
 	struct ac97_ring *ring = reader->ring;
+	struct ac97_fmt_mark seg;
 	size_t total = 0, len, done;
-	u32 serial, first_serial = 0;
-	int ret, m;
+	u32 first_serial = 0;
+	int ret;
 
 	if (!sink_room(sink))
 		return 0;
@@ -347,32 +127,23 @@ static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
 			return ret;
 	}
 	while (sink_room(sink)) {
-		spin_lock(&ring->lock);
-		reader_catch_up(reader);
-		serial = reader_serial(reader);
+		len = ac97_reader_peek(reader, pf->bounce,
+				       min(sink_room(sink), AC97_READ_CHUNK), &seg);
 		/* One read, one format: stop where a new segment begins. */
-		if (total && serial != first_serial) {
-			spin_unlock(&ring->lock);
+		if (total && seg.serial != first_serial)
 			break;
-		}
 		if (!total && fmt) {
-			m = mark_at(ring, reader->rpos);
-			if (m >= 0) {
-				fmt->rate = ring_mark(ring, m)->rate;
-				fmt->channels = ring_mark(ring, m)->channels;
+			if (seg.serial) {
+				fmt->rate = seg.rate;
+				fmt->channels = seg.channels;
 			}
-			fmt->serial = serial;
+			fmt->serial = seg.serial;
 		}
-		first_serial = serial;
-		len = reader_peek(reader, pf->bounce,
-				  min(sink_room(sink), AC97_READ_CHUNK));
-		spin_unlock(&ring->lock);
+		first_serial = seg.serial;
 		if (!len)
 			break;
 		done = sink_put(sink, pf->bounce, len);
-		spin_lock(&ring->lock);
-		reader->rpos += done;
-		spin_unlock(&ring->lock);
+		ac97_reader_advance(reader, done);
 		total += done;
 		if (done < len) {
 			if (!total)

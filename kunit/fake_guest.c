@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A fake guest for the KUnit suites: two banks of RAM with a hole between
- * them, and an interrupt line that records its edges. Reads that touch any
- * byte outside RAM are refused, as kvm_read_guest() refuses them.
+ * A fake guest for the KUnit suites and the userspace fuzzer: two banks of
+ * RAM with a hole between them, and an interrupt line that records its
+ * edges. Reads that touch any byte outside RAM are refused, as
+ * kvm_read_guest() refuses them.
  */
 #include <linux/vmalloc.h>
 
-#include "ac97_test.h"
+#include "fake_guest.h"
 
 static bool in_bank(u64 gpa, size_t len, u64 base, u64 size)
 {
@@ -68,25 +69,23 @@ const struct ac97_host_ops fake_guest_ops = {
 	.thread_exit = fake_thread_exit,
 };
 
-static void fake_guest_free(void *data)
+int fake_guest_alloc(struct fake_guest *g)
 {
-	struct fake_guest *g = data;
-
-	vfree(g->ram);
-	vfree(g->high);
-}
-
-struct fake_guest *fake_guest_new(struct kunit *test)
-{
-	struct fake_guest *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, g);
+	memset(g, 0, sizeof(*g));
 	g->ram = vzalloc(FAKE_RAM_SIZE);
 	g->high = vzalloc(FAKE_HIGH_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, g->ram);
-	KUNIT_ASSERT_NOT_NULL(test, g->high);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fake_guest_free, g));
-	return g;
+	if (g->ram && g->high)
+		return 0;
+	fake_guest_release(g);
+	return -ENOMEM;
+}
+
+void fake_guest_release(struct fake_guest *g)
+{
+	vfree(g->ram);
+	vfree(g->high);
+	g->ram = NULL;
+	g->high = NULL;
 }
 
 void fake_write_bd(struct fake_guest *g, u64 bdbar, unsigned int index,
@@ -96,19 +95,4 @@ void fake_write_bd(struct fake_guest *g, u64 bdbar, unsigned int index,
 
 	bd[0] = cpu_to_le32(addr);
 	bd[1] = cpu_to_le32(ctl);
-}
-
-static void fake_dev_free(void *data)
-{
-	ac97_dev_destroy(data);
-}
-
-struct ac97_dev *fake_dev_new(struct kunit *test, struct fake_guest *g,
-			      unsigned int flags)
-{
-	struct ac97_dev *dev = ac97_dev_create(&fake_guest_ops, g, flags);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fake_dev_free, dev));
-	return dev;
 }

@@ -5,6 +5,7 @@
  */
 #include "../ac97_mixer.c"
 #include "../ac97_bm.c"
+#include "../ac97_ring.c"
 #include "../ac97_pcm.c"
 
 #include <linux/module.h>

@@ -33,7 +33,7 @@ for meta in $META_HEADERS; do
 	result $rc "W=1 + sparse build against $(basename "$kdir")"
 done
 
-src=$("$AC97_ROOT/scripts/uml-kernel.sh" --source-only)
+src=$("$AC97_ROOT/scripts/kernel-build.sh" --source-only)
 cd "$AC97_ROOT"
 kernel_files=$(git ls-files '*.c' '*.h' | grep -v '^tools/' || true)
 rc=0

@@ -9,6 +9,7 @@ SUITES=(
 	"scripts/scan-kernel-log.sh --self-test"
 	"scripts/build-check.sh"
 	"scripts/unit-tests.sh"
+	"scripts/fuzz.sh"
 	"scripts/kunit-uml.sh"
 	"scripts/nested-rig.sh"
 	"scripts/linux-guest.sh"

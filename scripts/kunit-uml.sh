@@ -11,7 +11,7 @@ set -euo pipefail
 
 SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm ac97_pcm_read ac97_fuzz"
 
-build=$("$AC97_ROOT/scripts/uml-kernel.sh")
+build=$("$AC97_ROOT/scripts/kernel-build.sh")
 run=$AC97_CACHE/run/kunit-uml
 rm -rf "$run"
 mkdir -p "$run/src" "$run/root"/{bin,proc,sys,dev,mod,results,tmp}

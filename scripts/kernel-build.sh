@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Build (once, cached) a User-Mode Linux kernel with KUnit and the debug options from
-# Debian's linux-source package, and print its build directory.
-#   scripts/uml-kernel.sh                -> prints the build dir on stdout
-#   scripts/uml-kernel.sh --source-only  -> only extracts; prints the source dir
-# Cache: $XDG_CACHE_HOME/ac97-emu/uml/<package>-<version>-<config hash>/
+# Build (once, cached) a kernel from Debian's linux-source package with a config
+# fragment on top of defconfig, and print its build directory.
+#   scripts/kernel-build.sh               UML kernel for KUnit (kunit/uml.config)
+#   scripts/kernel-build.sh --x86-debug   x86-64 kernel with KVM, KASAN, lockdep and
+#                                         kmemleak for the rig (scripts/x86-debug.config)
+#   scripts/kernel-build.sh --source-only only extracts; prints the source dir
+# Cache: $XDG_CACHE_HOME/ac97-emu/{uml,x86-debug}/<package>-<version>-<config hash>/
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SRCPKG=${AC97_UML_SOURCE:-linux-source-6.12}
+ARCH=um
 FRAGMENT=$AC97_ROOT/kunit/uml.config
+KIND=uml
+case "${1:-}" in
+--x86-debug) ARCH=x86_64 FRAGMENT=$AC97_ROOT/scripts/x86-debug.config KIND=x86-debug ;;
+esac
 
-need_packages gcc make flex bison libelf-dev bc xz-utils python3 busybox-static
+need_packages gcc make flex bison libelf-dev libssl-dev bc xz-utils python3 busybox-static
 [ -n "$(apt-cache policy "$SRCPKG" | awk '/Candidate:/ {print $2}')" ] ||
 	{ apt-get update -q >/dev/null; touch "$AC97_CACHE/.apt-updated"; }
 ver=$(candidate_version "$SRCPKG")
@@ -36,13 +43,13 @@ if [ "${1:-}" = --source-only ]; then
 fi
 
 hash=$(sha256sum "$FRAGMENT" | cut -c1-12)
-build=$AC97_CACHE/uml/$SRCPKG-$ver-$hash
+build=$AC97_CACHE/$KIND/$SRCPKG-$ver-$hash
 if [ ! -f "$build/.built" ]; then
 	mkdir -p "$build"
-	log "configuring UML kernel in $build"
-	make -s -C "$src" O="$build" ARCH=um defconfig >/dev/null
+	log "configuring the $KIND kernel in $build"
+	make -s -C "$src" O="$build" ARCH="$ARCH" defconfig >/dev/null
 	cat "$FRAGMENT" >>"$build/.config"
-	make -s -C "$src" O="$build" ARCH=um olddefconfig >/dev/null 2>&1
+	make -s -C "$src" O="$build" ARCH="$ARCH" olddefconfig >/dev/null 2>&1
 	# Every option of the fragment must have taken, or the run proves less than it claims.
 	while read -r line; do
 		case "$line" in
@@ -52,11 +59,11 @@ if [ ! -f "$build/.built" ]; then
 			! grep -q "^$opt=" "$build/.config" || die "option still set: $opt" ;;
 		esac
 	done <"$FRAGMENT"
-	log "building UML kernel (a few minutes the first time)"
+	log "building the $KIND kernel (minutes the first time)"
 	start=$(date +%s)
-	make -s -C "$src" O="$build" ARCH=um -j"$JOBS" >"$build/build.log" 2>&1 ||
-		{ tail -n 40 "$build/build.log" >&2; die "UML kernel build failed"; }
-	log "UML kernel built in $(($(date +%s) - start)) s"
+	make -s -C "$src" O="$build" ARCH="$ARCH" -j"$JOBS" >"$build/build.log" 2>&1 ||
+		{ tail -n 40 "$build/build.log" >&2; die "$KIND kernel build failed"; }
+	log "$KIND kernel built in $(($(date +%s) - start)) s"
 	touch "$build/.built"
 fi
 echo "$build"
