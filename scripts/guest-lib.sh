@@ -19,8 +19,9 @@ copy_program() {
 }
 
 # L2 root in $1 from kernel tree $2: busybox, the sound modules, aplay and
-# amixer with ALSA's configuration, and an init that loads the driver, sets
-# the mixer to 0 dB, runs /play.sh (which the caller adds) and reboots.
+# amixer with ALSA's configuration, and an init that runs /pre.sh if the
+# caller adds one, loads the driver, sets the mixer to 0 dB, runs /play.sh
+# (which the caller adds) and reboots.
 make_l2_root() {
 	local l2=$1 tree=$2 m
 	mkdir -p "$l2"/{bin,proc,sys,dev,tmp,mod,a,usr/share}
@@ -36,6 +37,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 export PATH=/bin
+[ -f /pre.sh ] && . /pre.sh	# before the driver binds (the benchmark's probe)
 for m in soundcore snd snd-timer snd-pcm ac97_bus snd-ac97-codec; do insmod /mod/$m.ko; done
 insmod /mod/snd-intel8x0.ko inside_vm=1 ac97_clock=48000
 echo "L2 card: $(head -n 2 /proc/asound/cards | tail -n 1 | sed 's/^ *//')"

@@ -7,6 +7,11 @@
 # tests in L1, and check the results and L1's kernel log.
 #   scripts/nested-rig.sh                 both kernels
 #   AC97_RIG_KERNELS=linux-image-amd64 scripts/nested-rig.sh
+#   AC97_RIG_KERNELS=debug scripts/nested-rig.sh   (make check-debug)
+#       the same suites on an x86-64 kernel built from Debian's linux-source
+#       with KASAN, lockdep, kmemleak and debug objects (scripts/x86-debug.config);
+#       KVM is built in, there is no sound (the live-ALSA step is skipped), and
+#       kmemleak is scanned at the end.
 # Last line: "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -25,26 +30,47 @@ log "building the test VMM and guest"
 make -s -C "$AC97_ROOT/tools" OUT="$work" all play >/dev/null || die "tools build failed"
 
 for meta in $KERNELS; do
-	pkg=$(versioned "$meta")
-	[ -n "$pkg" ] || die "cannot resolve $meta"
-	tree=$(kernel_tree "$pkg")
-	kver=$(ls "$tree/lib/modules")
-	log "== $pkg ($kver)"
+	if [ "$meta" = debug ]; then
+		dbg=$("$AC97_ROOT/scripts/kernel-build.sh" --x86-debug)
+		kver=debug-$(make -s -C "$dbg" kernelrelease)
+		vmlinuz=$dbg/arch/x86/boot/bzImage
+		log "== x86-64 debug kernel ($kver)"
+		mod=$work/$kver/src
+		mkdir -p "$mod"
+		(cd "$AC97_ROOT" && cp -r Kbuild Makefile ./*.c ./*.h include kunit "$mod/")
+		if ! make -C "$dbg" M="$mod" W=1 modules >"$mod/build.log" 2>&1; then
+			tail -n 20 "$mod/build.log" >&2
+			result 1 "$kver: build of ac97_emu.ko"
+			continue
+		fi
+		result 0 "$kver: ac97_emu.ko builds against the debug kernel (KVM built in)"
+		cycles=1000
+	else
+		pkg=$(versioned "$meta")
+		[ -n "$pkg" ] || die "cannot resolve $meta"
+		tree=$(kernel_tree "$pkg")
+		kver=$(ls "$tree/lib/modules")
+		vmlinuz=$tree/boot/vmlinuz-$kver
+		log "== $pkg ($kver)"
 
-	# The module as users get it: built by DKMS from dkms.conf.
-	mod=$work/$kver/src
-	if ! build_module_dkms "$kver" "$mod"; then
-		result 1 "$kver: dkms build of ac97_emu.ko"
-		continue
+		# The module as users get it: built by DKMS from dkms.conf.
+		mod=$work/$kver/src
+		if ! build_module_dkms "$kver" "$mod"; then
+			result 1 "$kver: dkms build of ac97_emu.ko"
+			continue
+		fi
+		result 0 "$kver: dkms build against the stock headers"
+		cycles=10000
 	fi
-	result 0 "$kver: dkms build against the stock headers"
 
 	root=$work/$kver/root
 	mkdir -p "$root"/{bin,proc,sys,dev,tmp,mod}
 	cp /bin/busybox "$root/bin/"
-	for m in irqbypass ccp kvm kvm-amd soundcore snd snd-timer snd-pcm snd-aloop; do
-		copy_module "$tree" "$m" "$root/mod"
-	done
+	if [ "$meta" != debug ]; then
+		for m in irqbypass ccp kvm kvm-amd soundcore snd snd-timer snd-pcm snd-aloop; do
+			copy_module "$tree" "$m" "$root/mod"
+		done
+	fi
 	copy_program "$work/ac97play" "$root"
 	copy_program /usr/bin/arecord "$root"
 	mkdir -p "$root/usr/share" && cp -r /usr/share/alsa "$root/usr/share/"
@@ -60,7 +86,9 @@ export PATH=/bin:/
 mkdir -p /tmp/out
 echo "RIG boot uptime=$(cut -d' ' -f1 /proc/uptime)"
 SECS=$(cat /seconds)
+mount -t debugfs debugfs /sys/kernel/debug
 for m in irqbypass ccp kvm kvm-amd; do
+	[ -f /mod/$m.ko ] || continue		# built in (debug kernel)
 	insmod /mod/$m.ko || echo "RIG insmod $m failed"
 done
 if insmod /mod/ac97_emu.ko && [ -c /dev/ac97ctl ] && [ -c /dev/kvm ]; then
@@ -95,19 +123,49 @@ sed 's/^/CTL /' /tmp/ctl.txt
 mem() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 sync; echo 3 >/proc/sys/vm/drop_caches
 slab0=$(mem Slab); vm0=$(mem VmallocUsed); t0=$(cut -d' ' -f1 /proc/uptime)
-ac97-ctltest -n 10000 >/tmp/cycles.txt
+ac97-ctltest -n $(cat /cycles) >/tmp/cycles.txt
 rc=$?
 sync; echo 3 >/proc/sys/vm/drop_caches
 slab1=$(mem Slab); vm1=$(mem VmallocUsed)
 echo "RIG cycles=$rc slab_delta_kb=$((slab1 - slab0)) vmalloc_delta_kb=$((vm1 - vm0)) seconds=$(awk -v s=$t0 '{ print $1 - s }' /proc/uptime)"
 
-# 5. Module unload while attached is refused, and playback goes on.
+# 5. Unload attempts at every stage: refused while anything holds the module,
+# done when nothing does (then loaded again), and never a crash.
+try_unload() {
+	if rmmod ac97_emu 2>/dev/null; then
+		echo "RIG unload_$1=unloaded"
+		insmod /mod/ac97_emu.ko || echo "RIG reload_failed=$1"
+	else
+		echo "RIG unload_$1=refused"
+	fi
+}
+try_unload idle
+exec 3</dev/ac97ctl
+try_unload ctl_open
+exec 3<&-
 ac97-testvm -q -s 2 /guest.bin >/tmp/busy.txt &
 pid=$!
-sleep 1
-if rmmod ac97_emu 2>/dev/null; then echo "RIG rmmod_attached=unloaded"; else echo "RIG rmmod_attached=refused"; fi
+for i in $(seq 50); do [ -e /dev/ac97pcm0 ] && break; sleep 0.1; done
+sleep 60 </dev/ac97pcm0 &
+holder=$!
+sleep 0.5
+try_unload attached
 wait $pid
 echo "RIG busy_testvm_rc=$?"
+try_unload reader_after_detach
+kill $holder; wait $holder
+try_unload all_closed
+# Unload and load again while another process opens and closes the control node.
+(for i in $(seq 2000); do { exec 3</dev/ac97ctl; } 2>/dev/null; exec 3<&-; done) &
+opener=$!
+reloads=0
+for i in $(seq 30); do
+	rmmod ac97_emu 2>/dev/null && reloads=$((reloads + 1))
+	insmod /mod/ac97_emu.ko 2>/dev/null
+done
+wait $opener
+[ -c /dev/ac97ctl ] || insmod /mod/ac97_emu.ko
+echo "RIG reload_race=$reloads ctl=$([ -c /dev/ac97ctl ] && echo present || echo missing)"
 
 # 6. Two VMs at once, each with its own device and node.
 ac97-testvm -q -s 2 /guest.bin >/tmp/vm1.txt &
@@ -144,6 +202,7 @@ wait $b; rb=$?
 echo "RIG play_files_rc=$ra,$rb"
 
 # 9. ac97play live, into snd-aloop; arecord records the other end.
+if [ -f /mod/snd-aloop.ko ]; then
 for m in soundcore snd snd-timer snd-pcm snd-aloop; do insmod /mod/$m.ko; done
 # (TCG can stall a process for tens of ms: give both ends room, and report the lag seen.)
 arecord -q -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 8 --buffer-time=1000000 /tmp/out/live.wav & rec=$!
@@ -154,23 +213,35 @@ wait $pl
 echo "RIG play_live_rc=$?"
 wait $rec
 sed 's/^/RIG status: /' /tmp/out/live-status.txt | tail -n 3
+fi
 
 # 10. ac97play's errors, as a user sees them.
 ac97play -n -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
 ac97play -o /tmp/x.mp3 2>&1 | sed 's/^/RIG error: /'
 ac97play -n -D nosuchdevice -d /dev/ac97pcm 2>&1 | sed 's/^/RIG error: /'
 
-# 11. A hostile guest attacks its device while another VM plays next to it.
-ac97-testvm -q -H 300 /guest.bin >/tmp/hostile.txt 2>&1 & h=$!
+# 11. A hostile guest attacks its device with 3 more vCPUs racing run/stop/LVI
+# while another VM plays next to it; a cold reset then gives the defined state.
+ac97-testvm -q -H 300 -V 3 /guest.bin >/tmp/hostile.txt 2>&1 & h=$!
 ac97-testvm -q -s 2 /guest.bin >/tmp/victim.txt 2>&1 & v=$!
 wait $h; rh=$?
 wait $v; rv=$?
-echo "RIG hostile=$rh,$rv rounds=$(sed -n 's/^RESULT hostile_rounds=//p' /tmp/hostile.txt) dma_errors=$(sed -n 's/^RESULT dev_dma_errors=//p' /tmp/hostile.txt) victim_bytes=$(sed -n 's/^RESULT pcm_bytes_verified=//p' /tmp/victim.txt)"
+hr() { sed -n "s/^RESULT $1=//p" /tmp/hostile.txt; }
+echo "RIG hostile=$rh,$rv rounds=$(hr hostile_rounds) racers=$(hr racers_parked) race_ops=$(hr race_ops) sweep_after=$(hr sweep_checks)/$(hr sweep_fails) dma_errors=$(hr dev_dma_errors) victim_bytes=$(sed -n 's/^RESULT pcm_bytes_verified=//p' /tmp/victim.txt)"
+grep -v '^RESULT' /tmp/hostile.txt | head -n 5 | sed 's/^/RIG hostile says: /'
 
 stty -F /dev/ttyS1 raw -echo
 tar -c -C /tmp out >/dev/ttyS1
 
 if rmmod ac97_emu; then echo "RIG unload=ok"; else echo "RIG unload=fail"; fi
+# kmemleak (debug kernel): two scans, as it recommends, then what is left.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak; sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/tmp/kmemleak.txt
+	echo "RIG kmemleak=$(grep -c '^unreferenced object' /tmp/kmemleak.txt) ac97=$(grep -c 'ac97' /tmp/kmemleak.txt)"
+	head -n 60 /tmp/kmemleak.txt | sed 's/^/KMEMLEAK /'
+fi
 echo "=== DMESG BEGIN"
 dmesg
 echo "=== DMESG END"
@@ -178,13 +249,14 @@ poweroff -f
 INIT
 	chmod +x "$root/init"
 	echo "$SECONDS_TO_PLAY" >"$root/seconds"
+	echo "$cycles" >"$root/cycles"
 	pack_initramfs "$root" "$work/$kver/initrd.gz"
 
 	log "booting $kver in QEMU (TCG)"
 	start=$(date +%s)
 	console=$work/$kver/console.log
 	set +e
-	qemu_tcg "$tree/boot/vmlinuz-$kver" "$work/$kver/initrd.gz" "$console" \
+	qemu_tcg "$vmlinuz" "$work/$kver/initrd.gz" "$console" \
 		-serial "file:$work/$kver/out.tar" >"$work/$kver/qemu.log" 2>&1
 	qrc=$?
 	set -e
@@ -211,9 +283,14 @@ INIT
 	sd=$(echo "$cyc" | sed -n 's/.*slab_delta_kb=\(-\?[0-9]*\).*/\1/p')
 	vd=$(echo "$cyc" | sed -n 's/.*vmalloc_delta_kb=\(-\?[0-9]*\).*/\1/p')
 	result $([ "${cyc%% *}" = 0 ] && [ "${sd:-99999}" -lt 2048 ] && [ "${vd:-99999}" -lt 1024 ]; echo $?) \
-		"$kver: 10 000 attach/detach cycles (ac97-ctltest -n 10000): slab $sd KiB, vmalloc $vd KiB after vs before (a 256 KiB ring or a 200-byte object leaked per cycle would show as >= 2 MB)"
-	result $([ "$(get rmmod_attached)" = refused ] && [ "$(get busy_testvm_rc)" = 0 ]; echo $?) \
-		"$kver: rmmod refused while attached, playback unaffected"
+		"$kver: $cycles attach/detach cycles (ac97-ctltest -n $cycles): slab $sd KiB, vmalloc $vd KiB after vs before (a 256 KiB ring or a 2 KiB object leaked per cycle would show as >= 2 MB)"
+	result $([ "$(get unload_idle)" = unloaded ] && [ "$(get unload_ctl_open)" = refused ] &&
+		[ "$(get unload_attached)" = refused ] && [ "$(get busy_testvm_rc)" = 0 ] &&
+		[ "$(get unload_reader_after_detach)" = refused ] &&
+		[ "$(get unload_all_closed)" = unloaded ] && [ -z "$(get reload_failed)" ]; echo $?) \
+		"$kver: unload at every stage: idle unloads; control node open, attached and playing (playback unaffected), PCM node held after detach: refused; all closed: unloads; reloads fine"
+	result $(get reload_race | grep -q 'ctl=present'; echo $?) \
+		"$kver: 30 unload/load cycles while another process opens the control node 2000 times: $(get reload_race)"
 	result $([ "$(get two_vms_rc | cut -d' ' -f1)" = "0,0" ]; echo $?) \
 		"$kver: two VMs play at once, each verified ($(get two_vms_rc | cut -d' ' -f2-))"
 	result $(get kill_reader | grep -q '^eof'; echo $?) \
@@ -230,22 +307,30 @@ INIT
 	result $([ "$(get play_files_rc)" = "0,0" ] && [[ $wav_res == PASS* ]]; echo $?) \
 		"$kver: ac97play -o WAV: $wav_res"
 	result $([[ $flac_res == PASS* ]]; echo $?) "$kver: ac97play -o FLAC: $flac_res"
-	result $([ "$(get play_live_rc)" = 0 ] && [[ $live_res == PASS* ]]; echo $?) \
-		"$kver: ac97play live into snd-aloop, arecord at the other end: $live_res; worst lag ${lag:-?} ms"
+	if [ "$meta" != debug ]; then
+		result $([ "$(get play_live_rc)" = 0 ] && [[ $live_res == PASS* ]]; echo $?) \
+			"$kver: ac97play live into snd-aloop, arecord at the other end: $live_res; worst lag ${lag:-?} ms"
+	fi
 	result $(grep -q '^RIG error: .*hint: is the module loaded\|^RIG error: .*hint: is a VM' "$console" &&
 		grep -q '^RIG error: .*name a .wav or .flac' "$console"; echo $?) \
 		"$kver: ac97play error messages with hints"
 	result $([ "$(get hostile | cut -d' ' -f1)" = "0,0" ]; echo $?) \
-		"$kver: hostile guest (DMA at MMIO/past RAM/4 GiB edge, odd/zero/max lengths, descriptors rewritten and resets mid-DMA, every width at every offset, unacked interrupts, absurd rates): $(get hostile | cut -d' ' -f2-); the VM next to it played bit-exact"
+		"$kver: hostile guest (DMA at MMIO/past RAM/4 GiB edge, odd/zero/max lengths, descriptors rewritten and resets mid-DMA, every width at every offset, unacked interrupts, absurd rates, 3 vCPUs racing run/stop/reset/LVI/BDBAR), then a cold reset and a full register sweep: $(get hostile | cut -d' ' -f2-); the VM next to it played bit-exact"
 	result $([ "$(get unload)" = ok ]; echo $?) "$kver: ac97_emu unloads after everything"
+	if [ "$meta" = debug ]; then
+		leaks=$(get kmemleak)
+		grep '^KMEMLEAK ' "$console.txt" | head -n 30 >&2 || true
+		result $([ "${leaks#* ac97=}" = 0 ]; echo $?) \
+			"$kver: kmemleak after every suite: ${leaks:-no report} (unreferenced objects in all; those naming ac97)"
+	fi
 	sed -n '/^=== DMESG BEGIN/,/^=== DMESG END/p' "$console.txt" >"$work/$kver/dmesg.txt"
 	if [ ! -s "$work/$kver/dmesg.txt" ]; then
 		result 1 "$kver: L1 kernel log captured"
 	elif "$AC97_ROOT/scripts/scan-kernel-log.sh" "$work/$kver/dmesg.txt" >"$work/$kver/reports.txt"; then
-		result 0 "$kver: L1 kernel log has no oops/WARN/BUG/lockdep line"
+		result 0 "$kver: L1 kernel log has no oops/WARN/BUG/lockdep/KASAN line"
 	else
 		head -n 20 "$work/$kver/reports.txt" >&2
-		result 1 "$kver: L1 kernel log has no oops/WARN/BUG/lockdep line"
+		result 1 "$kver: L1 kernel log has no oops/WARN/BUG/lockdep/KASAN line"
 	fi
 	echo "  [$kver] rig wall time ${secs} s"
 done

@@ -20,6 +20,7 @@
  * a non-empty, exact prefix of it, then end of file).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -62,7 +63,11 @@ static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_FINAL_CIV] = "final_civ",
 	[TV_R_OLD_BARS_DEAD] = "old_bars_dead",
 	[TV_R_HOSTILE_ROUNDS] = "hostile_rounds",
+	[TV_R_RACE_OPS] = "race_ops",
+	[TV_R_RACERS_PARKED] = "racers_parked",
 };
+
+#define MAX_RACERS	7
 
 struct vm {
 	int kvm, fd, vcpu, handle;
@@ -80,6 +85,9 @@ struct pcm_check {
 	uint64_t mismatches;
 	uint64_t first_bad;
 	int error;
+	/* Arrival times: the stream's rate as a reader sees it. */
+	double t_first, t_last;
+	uint64_t bytes, bytes_first;
 };
 
 static int quiet;
@@ -100,6 +108,41 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time so far of device @index's DMA thread ("ac97-dma/N"), in ns; 0 if not found. */
+static unsigned long long dma_thread_cpu_ns(unsigned int index)
+{
+	char want[32], path[300], comm[64];
+	unsigned long long ns = 0;
+	struct dirent *de;
+	DIR *proc = opendir("/proc");
+	FILE *f;
+
+	snprintf(want, sizeof(want), "ac97-dma/%u\n", index);
+	while (proc && (de = readdir(proc))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f) || strcmp(comm, want)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		if (f)
+			fclose(f);
+		break;
+	}
+	if (proc)
+		closedir(proc);
+	return ns;
+}
+
 static void *pcm_reader(void *arg)
 {
 	struct pcm_check *pc = arg;
@@ -114,6 +157,12 @@ static void *pcm_reader(void *arg)
 		return NULL;
 	}
 	while ((n = read(fd, buf, pc->read_size ? pc->read_size : 65536)) > 0) {
+		pc->t_last = now_s();
+		if (!pc->bytes) {
+			pc->t_first = pc->t_last;
+			pc->bytes_first = n;
+		}
+		pc->bytes += n;
 		for (i = 0; i < n; i++) {
 			uint16_t s, want;
 
@@ -137,15 +186,11 @@ static void *pcm_reader(void *arg)
 	return NULL;
 }
 
+static void vcpu_start(int fd, uint32_t id);
+
 static void setup_vm(struct vm *vm, const char *guest_path)
 {
 	struct kvm_userspace_memory_region mem = { 0 };
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = { 0 };
-	struct kvm_segment seg = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08, .present = 1,
-		.type = 0xb, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
-	};
 	ssize_t n;
 	int gfd;
 
@@ -184,19 +229,87 @@ static void setup_vm(struct vm *vm, const char *guest_path)
 		       vm->vcpu, 0);
 	if (vm->run == MAP_FAILED)
 		die("mmap kvm_run");
-	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs) < 0)
+	vcpu_start(vm->vcpu, 0);
+}
+
+/* Start vCPU @fd in flat 32-bit protected mode at the guest's entry, %ebx = @id. */
+static void vcpu_start(int fd, uint32_t id)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_segment seg = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x08, .present = 1,
+		.type = 0xb, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
 		die("KVM_GET_SREGS");
 	sregs.cs = seg;
 	seg.type = 0x3;
 	seg.selector = 0x10;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
 	sregs.cr0 |= 1;		/* protected mode, no paging */
-	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs) < 0)
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
 		die("KVM_SET_SREGS");
 	regs.rip = TV_GUEST_GPA;
 	regs.rflags = 2;
-	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs) < 0)
+	regs.rbx = id;
+	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
 		die("KVM_SET_REGS");
+	/* With the in-kernel LAPIC, other vCPUs would wait for a SIPI. */
+	if (id && ioctl(fd, KVM_SET_MP_STATE, &runnable) < 0)
+		die("KVM_SET_MP_STATE");
+}
+
+struct racer {
+	int fd;
+	struct kvm_run *run;
+	unsigned long exits;
+	int rc;
+};
+
+/* A racing vCPU's thread: run until the guest says it is done. */
+static void *racer_thread(void *arg)
+{
+	struct racer *r = arg;
+
+	for (;;) {
+		if (ioctl(r->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			r->rc = -errno;
+			return NULL;
+		}
+		r->exits++;
+		if (r->run->exit_reason != KVM_EXIT_IO) {
+			r->rc = r->run->exit_reason;
+			return NULL;
+		}
+		if (r->run->io.port == TV_PORT_EXIT)
+			return NULL;
+		if (r->run->io.direction != KVM_EXIT_IO_OUT)
+			memset((uint8_t *)r->run + r->run->io.data_offset, 0xff,
+			       r->run->io.size * r->run->io.count);
+	}
+}
+
+static void start_racers(struct vm *vm, struct racer *racers, pthread_t *thr, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		racers[i].fd = ioctl(vm->fd, KVM_CREATE_VCPU, i + 1);
+		if (racers[i].fd < 0)
+			die("KVM_CREATE_VCPU (racer)");
+		racers[i].run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, racers[i].fd, 0);
+		if (racers[i].run == MAP_FAILED)
+			die("mmap kvm_run (racer)");
+		vcpu_start(racers[i].fd, i + 1);
+		if (pthread_create(&thr[i], NULL, racer_thread, &racers[i]))
+			die("pthread_create");
+	}
 }
 
 static void attach(struct vm *vm)
@@ -348,9 +461,11 @@ int main(int argc, char **argv)
 	int readers = 0;
 	struct detacher det = { 0 };
 	pthread_t reader, detach_thread;
-	int opt, rc, i, ok, move = 0, hostile_rounds = 0;
+	int opt, rc, i, ok, move = 0, hostile_rounds = 0, nr_racers = 0;
+	struct racer racers[MAX_RACERS] = { 0 };
+	pthread_t racer_thr[MAX_RACERS];
 
-	while ((opt = getopt(argc, argv, "s:b:qmD:rH:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmD:rH:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -359,13 +474,15 @@ int main(int argc, char **argv)
 		case 'D': det.ms = atoi(optarg); break;
 		case 'r': readers = 5; break;
 		case 'H': hostile_rounds = atoi(optarg); break;
+		case 'V': nr_racers = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
-	if (optind >= argc || !buf_samples || buf_samples > 0xfffe) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS] [-q] guest.bin\n", argv[0]);
+	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
+	    nr_racers < 0 || nr_racers > MAX_RACERS || (nr_racers && !hostile_rounds)) {
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -382,6 +499,7 @@ int main(int argc, char **argv)
 	if (hostile_rounds) {
 		p->mode = TV_MODE_HOSTILE;
 		p->total_samples = hostile_rounds;
+		p->racers = nr_racers;
 	}
 	p->buf_samples = buf_samples;
 
@@ -428,14 +546,21 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	}
 	t0 = now_s();
+	start_racers(&vm, racers, racer_thr, nr_racers);
 	rc = run_guest(&vm);
 	t1 = now_s();
+	for (i = 0; i < nr_racers; i++) {
+		pthread_join(racer_thr[i], NULL);
+		if (racers[i].rc)
+			fprintf(stderr, "racer %d: exit %d\n", i + 1, racers[i].rc);
+	}
 	if (det.ms) {
 		pthread_join(detach_thread, NULL);
 		memset(&info, 0, sizeof(info));
 	} else {
 		if (ioctl(vm.handle, AC97_DEV_GET_INFO, &info) < 0)
 			die("AC97_DEV_GET_INFO");
+		printf("RESULT dma_thread_cpu_ns=%llu\n", dma_thread_cpu_ns(info.index));
 		/* Detach: the reader drains the ring, then sees end of file. */
 		close(vm.handle);
 	}
@@ -461,12 +586,20 @@ int main(int argc, char **argv)
 	if (pc.mismatches)
 		printf("RESULT pcm_first_bad_sample=%llu\n", (unsigned long long)pc.first_bad);
 	printf("RESULT pcm_read_error=%d\n", pc.error);
+	if (pc.t_last > pc.t_first)
+		printf("RESULT pcm_rate_hz=%.2f\n",
+		       (pc.bytes - pc.bytes_first) / 4.0 / (pc.t_last - pc.t_first));
 	printf("RESULT dev_dma_errors=%llu\n", (unsigned long long)info.dma_errors);
 	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
 	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);
 	printf("RESULT stray_port_exits=%lu\n", strays);
 	if (hostile_rounds) {
-		ok = rc == 0 && vm.results[TV_R_HOSTILE_ROUNDS] == (uint32_t)hostile_rounds;
+		for (i = 0; i < nr_racers; i++)
+			rc |= racers[i].rc;
+		ok = rc == 0 && vm.results[TV_R_HOSTILE_ROUNDS] == (uint32_t)hostile_rounds &&
+		     vm.results[TV_R_RACERS_PARKED] == (uint32_t)nr_racers &&
+		     (!nr_racers || vm.results[TV_R_RACE_OPS] > 0) &&
+		     vm.results[TV_R_SWEEP_CHECKS] > 0 && vm.results[TV_R_SWEEP_FAILS] == 0;
 		printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
 		return ok ? 0 : 1;
 	}

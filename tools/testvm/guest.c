@@ -316,16 +316,21 @@ static uint32_t rnd(void)
 }
 
 /* Addresses a hostile driver points DMA at: MMIO, past RAM, the 4 GiB edge, holes. */
-static uint32_t evil_addr(void)
+static uint32_t evil_addr_of(uint32_t r)
 {
 	static const uint32_t evil[] = {
 		0xfee00000, 0xfec00000, 0xfffffff8, 0xfffffffc, 0x02000000,
 		0xc0000000, 0x000a0000, 0x00fffff0,
 	};
 
-	if (rnd() % 3)
-		return evil[rnd() % (sizeof(evil) / sizeof(evil[0]))];
-	return TV_BUF_GPA + (rnd() % 0x10000) * 2;
+	if (r % 3)
+		return evil[(r >> 8) % (sizeof(evil) / sizeof(evil[0]))];
+	return TV_BUF_GPA + ((r >> 8) % 0x10000) * 2;
+}
+
+static uint32_t evil_addr(void)
+{
+	return evil_addr_of(rnd());
 }
 
 static void out_any(uint16_t port, uint32_t width, uint32_t v)
@@ -336,6 +341,63 @@ static void out_any(uint16_t port, uint32_t width, uint32_t v)
 		outw(port, v);
 	else
 		outl(port, v);
+}
+
+/*
+ * What the other vCPUs do while vCPU 0 attacks: race it and each other on
+ * run/stop/reset, LVI and the status bits of PCM out, until told to stop.
+ */
+void racer_main(uint32_t id);
+void racer_main(uint32_t id)
+{
+	uint16_t bm = params->nabm_base;
+	uint32_t seed = id * 2654435761u, ops = 0;
+
+	while (!params->race_go)
+		__asm__ volatile("pause");
+	while (!params->race_stop) {
+		seed = seed * 1664525 + 1013904223;
+		switch ((seed >> 16) % 7) {
+		case 0:
+			outb(bm + PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE | AC97_CR_LVBIE);
+			break;
+		case 1:
+			outb(bm + PO(AC97_BM_CR), 0);
+			break;
+		case 2:
+			outb(bm + PO(AC97_BM_CR), AC97_CR_RR);
+			break;
+		case 3:
+			outb(bm + PO(AC97_BM_LVI), seed >> 8);
+			break;
+		case 4:
+			outw(bm + PO(AC97_BM_SR), 0x1c);
+			break;
+		case 5:
+			outl(bm + PO(AC97_BM_BDBAR), seed & 4 ? TV_BDL_GPA : evil_addr_of(seed));
+			break;
+		default:
+			(void)inl(bm + PO(AC97_BM_CIV));
+			(void)inw(bm + PO(AC97_BM_PICB));
+			break;
+		}
+		ops++;
+	}
+	__atomic_fetch_add(&params->race_ops, ops, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&params->race_parked, 1, __ATOMIC_SEQ_CST);
+	outl(TV_PORT_EXIT, 0);
+}
+
+/* vCPU 0 ends the race and waits for every racer to stop. */
+static void end_race(void)
+{
+	uint32_t spins;
+
+	params->race_stop = 1;
+	for (spins = 0; params->race_parked < params->racers && spins < 100000000; spins++)
+		__asm__ volatile("pause");
+	report(TV_R_RACERS_PARKED, params->race_parked);
+	report(TV_R_RACE_OPS, params->race_ops);
 }
 
 /*
@@ -351,6 +413,7 @@ static void hostile(void)
 
 	outb(PIC1 + 1, 0xff);			/* never take the interrupt */
 	outw(nam + AC97_EXTENDED_STATUS, AC97_EA_VRA);
+	params->race_go = 1;
 	for (round = 0; round < params->total_samples; round++) {
 		for (i = 0; i < 64; i++)
 			bd[i] = (i & 1) ? (rnd() & AC97_BD_IOC) | lens[rnd() % 7] : evil_addr();
@@ -385,6 +448,7 @@ static void hostile(void)
 		outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
 	}
 	report(TV_R_HOSTILE_ROUNDS, round);
+	end_race();
 }
 
 void guest_main(void);
@@ -410,8 +474,12 @@ void guest_main(void)
 	if (params->mode == TV_MODE_HOSTILE) {
 		puts_("guest: attacking\n");
 		hostile();
+		/* Whatever the attack did, a cold reset gives the defined state. */
+		outl(nabm + AC97_GLOB_CNT, 0);
+		outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+		sweep();
 		puts_("guest: done\n");
-		outl(TV_PORT_EXIT, 0);
+		outl(TV_PORT_EXIT, fails ? 1 : 0);
 	}
 	sweep();
 	puts_("guest: sweep done, playing\n");

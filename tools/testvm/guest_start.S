@@ -2,7 +2,8 @@
 /*
  * Entry of the freestanding test guest. The VMM starts us in 32-bit
  * protected mode with flat segments but no GDT in memory: install one so
- * that iret can reload CS, then an IDT, then call guest_main().
+ * that iret can reload CS, then an IDT, then call guest_main(). Extra vCPUs
+ * start here too with their number in %ebx, and go to racer_main(id).
  */
 	.section .text.start, "ax"
 	.code32
@@ -17,6 +18,8 @@ _start:
 	movw	%ax, %fs
 	movw	%ax, %gs
 	movw	%ax, %ss
+	testl	%ebx, %ebx
+	jnz	racer
 	movl	$0x00f00000, %esp
 	/* clear .bss */
 	movl	$__bss_start, %edi
@@ -28,6 +31,17 @@ _start:
 	/* guest_main reports its exit through a port; never returns */
 2:	hlt
 	jmp	2b
+
+/* A racing vCPU: its own 16 KiB stack below vCPU 0's; no .bss clearing. */
+racer:
+	movl	%ebx, %eax
+	shll	$14, %eax
+	movl	$0x00e00000, %esp
+	subl	%eax, %esp
+	pushl	%ebx
+	call	racer_main
+3:	hlt
+	jmp	3b
 
 /* Interrupt stubs: save the caller-saved registers, call C, iret. */
 	.globl irq_stub_ac97

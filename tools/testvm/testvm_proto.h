@@ -32,6 +32,12 @@ struct tv_params {
 	uint32_t buf_samples;		/* samples per buffer */
 	uint32_t old_nam_base;		/* BARs before the VMM moved them, or 0 */
 	uint32_t old_nabm_base;
+	/* Hostile mode: extra vCPUs racing run/stop/LVI (see guest.c race()). */
+	uint32_t racers;
+	uint32_t race_go;		/* set by vCPU 0 when the attack starts */
+	uint32_t race_stop;		/* set by vCPU 0 when it ends */
+	uint32_t race_parked;		/* racers that have stopped */
+	uint32_t race_ops;		/* register accesses the racers made */
 };
 
 enum tv_result {
@@ -49,6 +55,8 @@ enum tv_result {
 	TV_R_FINAL_CIV,
 	TV_R_OLD_BARS_DEAD,		/* 1 if the old ranges no longer decode */
 	TV_R_HOSTILE_ROUNDS,
+	TV_R_RACE_OPS,
+	TV_R_RACERS_PARKED,
 	TV_R_COUNT
 };
 
