@@ -85,9 +85,9 @@ struct pcm_check {
 	uint64_t mismatches;
 	uint64_t first_bad;
 	int error;
-	/* Arrival times: the stream's rate as a reader sees it. */
-	double t_first, t_last;
-	uint64_t bytes, bytes_first;
+	/* Least-squares fit of bytes read against time: the stream's rate. */
+	double t_first, st, sb, stt, stb;
+	uint64_t bytes, points;
 };
 
 static int quiet;
@@ -157,12 +157,16 @@ static void *pcm_reader(void *arg)
 		return NULL;
 	}
 	while ((n = read(fd, buf, pc->read_size ? pc->read_size : 65536)) > 0) {
-		pc->t_last = now_s();
-		if (!pc->bytes) {
-			pc->t_first = pc->t_last;
-			pc->bytes_first = n;
-		}
+		double t = now_s();
+
+		if (!pc->points++)
+			pc->t_first = t;
+		t -= pc->t_first;
 		pc->bytes += n;
+		pc->st += t;
+		pc->sb += pc->bytes;
+		pc->stt += t * t;
+		pc->stb += t * pc->bytes;
 		for (i = 0; i < n; i++) {
 			uint16_t s, want;
 
@@ -586,9 +590,10 @@ int main(int argc, char **argv)
 	if (pc.mismatches)
 		printf("RESULT pcm_first_bad_sample=%llu\n", (unsigned long long)pc.first_bad);
 	printf("RESULT pcm_read_error=%d\n", pc.error);
-	if (pc.t_last > pc.t_first)
+	if (pc.points > 2 && pc.points * pc.stt > pc.st * pc.st)
 		printf("RESULT pcm_rate_hz=%.2f\n",
-		       (pc.bytes - pc.bytes_first) / 4.0 / (pc.t_last - pc.t_first));
+		       (pc.points * pc.stb - pc.st * pc.sb) /
+		       (pc.points * pc.stt - pc.st * pc.st) / 4.0);
 	printf("RESULT dev_dma_errors=%llu\n", (unsigned long long)info.dma_errors);
 	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
 	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);

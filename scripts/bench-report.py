@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""The benchmark's audio and its report.
+
+    bench-report.py make-audio OUT.wav SECONDS
+    bench-report.py report WORKDIR SOURCE.wav OUTDIR DESCRIPTION
+
+report reads WORKDIR/run*/console.txt and the audio each run shipped out
+(out/cap/seg-*.raw from ac97-emu, out/qemu.wav from QEMU), and writes
+OUTDIR/bench.md and OUTDIR/bench.csv. Each figure is the median over runs,
+with the spread (min-max over runs). It prints the Markdown, then one line
+per check: "PASS what" or "FAIL what".
+"""
+import glob
+import math
+import os
+import re
+import statistics
+import struct
+import sys
+import wave
+
+REGS = [
+    ('po_civ_byte', 'PO_CIV read (byte)'),
+    ('po_picb_word', 'PO_PICB read (word)'),
+    ('glob_sta_dword', 'GLOB_STA read (dword)'),
+    ('nam_reset_word', 'NAM reset read (word)'),
+    ('po_sr_w1c_word', 'PO_SR write-1-to-clear (word)'),
+]
+
+
+def make_audio(path, seconds):
+    """Tones plus noise, 48 kHz S16_LE stereo; no two frames alike."""
+    x = 12345
+    frames = bytearray()
+    for i in range(int(48000 * seconds)):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        noise = (x >> 8) % 2001 - 1000
+        t = i / 48000
+        left = 8000 * math.sin(2 * math.pi * 440 * t) + noise
+        right = 8000 * math.sin(2 * math.pi * 660 * t) - noise
+        frames += struct.pack('<hh', int(left), int(right))
+    with wave.open(path, 'wb') as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(bytes(frames))
+
+
+def peak(data):
+    n = len(data) // 2
+    return max(abs(v) for v in struct.unpack(f'<{n}h', data[:2 * n]))
+
+
+def kv(line):
+    return dict(m.groups() for m in re.finditer(r'(\w+)=(\S+)', line))
+
+
+def parse_run(run_dir, source):
+    """One run's figures: {(section, key): value}."""
+    fig = {}
+    section = None
+    snaps = {}
+    scale = {}
+    with open(os.path.join(run_dir, 'console.txt'), errors='replace') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            m = re.match(r'BENCH vmm (\w+)$', line)
+            if m:
+                section = m.group(1)
+                continue
+            m = re.match(r'L2 ac97bench: reg (\w+) (.*)', line)
+            if m and section:
+                fig[(section, 'reg_' + m.group(1))] = float(kv(m.group(2))['ns'])
+                continue
+            m = re.match(r'L2 ac97bench: (pacing|picb) (.*)', line)
+            if m and section:
+                for k, v in kv(m.group(2)).items():
+                    try:
+                        fig[(section, m.group(1) + '_' + k)] = float(v)
+                    except ValueError:
+                        pass
+                continue
+            m = re.match(r'BENCH snap (\w+) (start|end) (.*)', line)
+            if m:
+                snaps[(m.group(1), m.group(2))] = {k: float(v) for k, v in kv(m.group(3)).items()}
+                continue
+            m = re.match(r'BENCH scale (.*)', line)
+            if m:
+                d = kv(m.group(1))
+                scale.setdefault(int(d['n']), []).append(d)
+    for dev in ('emu', 'qemu'):
+        s, e = snaps.get((dev, 'start')), snaps.get((dev, 'end'))
+        if not s or not e:
+            continue
+        secs = e['t'] - s['t']
+        fig[(dev, 'play_wall_s')] = secs
+        fig[(dev, 'exits')] = e['exits'] - s['exits']
+        fig[(dev, 'kthread_ms')] = (e['kthread_ns'] - s['kthread_ns']) / 1e6
+        fig[(dev, 'vcpu_ms')] = (e['vcpu_ns'] - s['vcpu_ns']) / 1e6
+        fig[(dev, 'other_ms')] = (e['other_ns'] - s['other_ns']) / 1e6
+    with wave.open(source) as w:
+        pcm = w.readframes(w.getnframes())
+    cap = b''.join(open(p, 'rb').read()
+                   for p in sorted(glob.glob(os.path.join(run_dir, 'out/cap/seg-*.raw'))))
+    fig[('emu', 'bit_exact')] = 1.0 if cap and cap.find(pcm) >= 0 else 0.0
+    qpath = os.path.join(run_dir, 'out/qemu.wav')
+    qdata = b''
+    if os.path.exists(qpath):
+        raw = open(qpath, 'rb').read()
+        i = raw.find(b'data')
+        qdata = raw[i + 8:] if i >= 0 else b''
+    fig[('qemu', 'bit_exact')] = 1.0 if qdata and qdata.find(pcm) >= 0 else 0.0
+    for dev, data in (('emu', cap), ('qemu', qdata)):
+        if data:   # not exact: by how much the device scaled the stream (peak ratio)
+            fig[(dev, 'gain_db')] = 20 * math.log10(max(peak(data), 1) / peak(pcm))
+    for n, vms in scale.items():
+        cpu = [float(v['cpu_ns']) / 1e6 / float(v['seconds']) for v in vms if v.get('cpu_ns')]
+        ppm = [abs(float(v['rate_hz']) / 48000 - 1) * 1e6 for v in vms if v.get('rate_hz')]
+        fig[('scale', f'{n}_ok')] = 1.0 if all(v.get('verdict') == 'PASS' for v in vms) else 0.0
+        if cpu:
+            fig[('scale', f'{n}_cpu_ms_per_s')] = statistics.median(cpu)
+            fig[('scale', f'{n}_cpu_ms_per_s_max')] = max(cpu)
+        if ppm:
+            fig[('scale', f'{n}_ppm')] = statistics.median(ppm)
+            fig[('scale', f'{n}_ppm_worst')] = max(ppm)
+    return fig
+
+
+def main_report(work, source, outdir, desc):
+    runs = [parse_run(d, source) for d in sorted(glob.glob(os.path.join(work, 'run*')))]
+    with wave.open(source) as w:
+        audio_s = w.getnframes() / w.getframerate()
+    csv = ['section,metric,device,median,min,max,unit']
+    checks = []
+
+    def vals(dev, key):
+        return [r[(dev, key)] for r in runs if (dev, key) in r]
+
+    def med(dev, key):
+        v = vals(dev, key)
+        return statistics.median(v) if v else None
+
+    def cell(dev, key, fmt='{:.0f}', unit='', section='', metric=''):
+        v = vals(dev, key)
+        if not v:
+            checks.append(('FAIL', f'{section or key}: {dev} {metric or key} not measured'))
+            return 'n/a'
+        m = statistics.median(v)
+        csv.append(f'{section},{metric or key},{dev},{m:g},{min(v):g},{max(v):g},{unit}')
+        s = fmt.format(m)
+        if len(v) > 1 and max(v) != min(v):
+            s += f' ({fmt.format(min(v))}–{fmt.format(max(v))})'
+        return s
+
+    def ratio(a, b):
+        return f'{a / b:.2f}' if a and b else 'n/a'
+
+    md = [f'Measured by `make bench`: {desc}. Median over runs, spread (min–max over runs) in brackets.', '']
+    md += ['### 1. Register access from the guest (ns per access; ring-0 guest code, irqs off)', '',
+           '| Access | a: ac97-emu (in kernel) | b: QEMU AC\'97 (userspace) | a/b | a/c |', '|---|---|---|---|---|']
+    floor = med('emu', 'reg_floor_pic_0x21')
+    for key, name in REGS:
+        a, b = med('emu', 'reg_' + key), med('qemu', 'reg_' + key)
+        md.append(f'| {name} | {cell("emu", "reg_" + key, section="register", metric=key, unit="ns")} | '
+                  f'{cell("qemu", "reg_" + key, section="register", metric=key, unit="ns")} | '
+                  f'{ratio(a, b)} | {ratio(a, floor)} |')
+    md.append(f'| c: KVM in-kernel floor (PIC mask 0x21) | '
+              f'{cell("emu", "reg_floor_pic_0x21", section="register", metric="floor_pic_0x21", unit="ns")} | '
+              f'{cell("qemu", "reg_floor_pic_0x21", section="register", metric="floor_pic_0x21", unit="ns")} | | |')
+    md.append(f'| d: exit to the VMM in userspace (0xcf8; ac97-vmm / QEMU) | '
+              f'{cell("emu", "reg_user_exit_0xcf8", section="register", metric="user_exit_0xcf8", unit="ns")} | '
+              f'{cell("qemu", "reg_user_exit_0xcf8", section="register", metric="user_exit_0xcf8", unit="ns")} | | |')
+    md += ['', f'### 2. A Linux guest plays {audio_s:.0f} s with aplay (snd_intel8x0)', '',
+           '| | ac97-emu | QEMU AC\'97 |', '|---|---|---|']
+
+    def per_s(dev, key):
+        for r in runs:
+            if (dev, key) in r:
+                r[(dev, key + '_per_s')] = r[(dev, key)] / audio_s
+        return cell(dev, key + '_per_s', '{:.1f}', section='playback', metric=key + '_per_audio_s')
+
+    md.append(f'| exits to userspace during playback | {cell("emu", "exits", section="playback", metric="exits")} | '
+              f'{cell("qemu", "exits", section="playback", metric="exits")} |')
+    md.append(f'| … per audio second | {per_s("emu", "exits")} | {per_s("qemu", "exits")} |')
+    md.append(f'| device thread CPU, ms per audio s (ac97-dma kthread / QEMU non-vCPU threads) | '
+              f'{per_s("emu", "kthread_ms")} | {per_s("qemu", "other_ms")} |')
+    md.append(f'| vCPU thread CPU, ms per audio s (guest + exits + in-kernel device) | '
+              f'{per_s("emu", "vcpu_ms")} | {per_s("qemu", "vcpu_ms")} |')
+    for dev in ('emu', 'qemu'):
+        v = vals(dev, 'bit_exact')
+        if v:
+            csv.append(f'playback,bit_exact,{dev},{min(v):g},{min(v):g},{max(v):g},bool')
+    ex = {}
+    for d in ('emu', 'qemu'):
+        ex[d] = 'yes' if vals(d, 'bit_exact') and min(vals(d, 'bit_exact')) == 1 else 'no'
+        if ex[d] == 'no' and med(d, 'gain_db') is not None:
+            ex[d] += f' (output peak {med(d, "gain_db"):+.1f} dB vs the file at the 0 dB mixer setting)'
+
+    md.append(f'| bit-exact (source found intact in the output) | {ex["emu"]} | {ex["qemu"]} |')
+    checks.append(('PASS' if ex['emu'] == 'yes' else 'FAIL', f'ac97-emu playback bit-exact in every run'))
+    pace_s = med('emu', 'pacing_seconds')
+    md += ['', f'### 3. Pacing: PCM out with an interrupt per 20 ms buffer, {pace_s or 0:.0f} s, guest clock', '',
+           '| | ac97-emu | QEMU AC\'97 |', '|---|---|---|']
+    for key, name, fmt, unit in (('pacing_rate_ppm', 'frames delivered vs clock (ppm)', '{:+.0f}', 'ppm'),
+                                 ('pacing_dev_median_us', 'interrupt period: typical deviation (µs)', '{:.0f}', 'us'),
+                                 ('pacing_dev_p99_us', 'interrupt period: p99 deviation (µs)', '{:.0f}', 'us'),
+                                 ('pacing_dev_max_us', 'interrupt period: worst deviation (µs)', '{:.0f}', 'us'),
+                                 ('picb_min_step_samples', 'PICB: smallest step a polling guest sees (samples)', '{:.0f}', 'samples'),
+                                 ('picb_mean_us_between_changes', 'PICB: mean time between changes (µs)', '{:.0f}', 'us')):
+        md.append(f'| {name} | {cell("emu", key, fmt, unit, "pacing", key)} | {cell("qemu", key, fmt, unit, "pacing", key)} |')
+    md += ['', '### 4. Scale: test VMs playing at once on ac97-emu', '',
+           '| VMs | DMA thread CPU per device, ms per audio s: median (worst) | rate error per device, ppm: median (worst) | all bit-exact |',
+           '|---|---|---|---|']
+    ns = sorted({int(k[1].split('_')[0]) for r in runs for k in r if k[0] == 'scale'})
+    for n in ns:
+        ok = vals('scale', f'{n}_ok')
+        md.append(f'| {n} | {cell("scale", f"{n}_cpu_ms_per_s", "{:.2f}", "ms/s", "scale", f"{n}_cpu")} '
+                  f'({cell("scale", f"{n}_cpu_ms_per_s_max", "{:.2f}", "ms/s", "scale", f"{n}_cpu_worst")}) | '
+                  f'{cell("scale", f"{n}_ppm", "{:.0f}", "ppm", "scale", f"{n}_ppm")} '
+                  f'({cell("scale", f"{n}_ppm_worst", "{:.0f}", "ppm", "scale", f"{n}_ppm_worst")}) | '
+                  f'{"yes" if ok and min(ok) == 1 else "no"} |')
+        checks.append(('PASS' if ok and min(ok) == 1 else 'FAIL', f'{n} VMs at once: every stream verified'))
+    if not runs:
+        checks.append(('FAIL', 'no runs found'))
+    if not any(c[0] == 'FAIL' and 'not measured' in c[1] for c in checks):
+        checks.append(('PASS', 'every figure measured for both devices'))
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, 'bench.md'), 'w') as f:
+        f.write('\n'.join(md) + '\n')
+    with open(os.path.join(outdir, 'bench.csv'), 'w') as f:
+        f.write('\n'.join(csv) + '\n')
+    print('\n'.join(md))
+    print()
+    for verdict, what in checks:
+        print(verdict, what)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 4 and sys.argv[1] == 'make-audio':
+        make_audio(sys.argv[2], float(sys.argv[3]))
+    elif len(sys.argv) == 6 and sys.argv[1] == 'report':
+        main_report(*sys.argv[2:])
+    else:
+        sys.exit(__doc__)
