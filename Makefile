@@ -4,6 +4,7 @@
 #   make KDIR=/path      build against another kernel build tree
 #   make check           every test suite (KUnit in UML, the nested rig, ...)
 #   make check-debug     the rig's suites on an x86-64 KASAN/lockdep/kmemleak kernel
+#   make bench           ac97-emu vs QEMU's AC'97 vs the KVM floor; out/bench/bench.md
 #   make fuzz            the device model under libFuzzer for an hour (FUZZ_SECONDS=)
 #   make demo            the whole stack end to end; results in out/demo/
 #   make install         module (modules_install + depmod), udev rule, uapi header, ac97play
@@ -59,13 +60,16 @@ check-kunit:
 	scripts/kunit-uml.sh
 
 check-debug:
-	AC97_RIG_KERNELS=debug AC97_QEMU_TIMEOUT=3600 scripts/nested-rig.sh
+	scripts/nested-rig.sh --debug
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 FUZZ_SECONDS ?= 3600
 fuzz:
 	scripts/fuzz.sh --long $(FUZZ_SECONDS)
 
-.PHONY: all modules clean check check-kunit check-debug fuzz demo install dkms-install uninstall
+.PHONY: all modules clean check check-kunit check-debug bench fuzz demo install dkms-install uninstall

@@ -35,7 +35,7 @@ done
 
 src=$("$AC97_ROOT/scripts/kernel-build.sh" --source-only)
 cd "$AC97_ROOT"
-kernel_files=$(git ls-files '*.c' '*.h' | grep -v '^tools/' || true)
+kernel_files=$(git ls-files '*.c' '*.h' | grep -v '^tools/' || true; git ls-files 'tools/bench/*.c')
 rc=0
 for f in $kernel_files; do
 	perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse -f "$f" >&2 || rc=1

@@ -12,7 +12,9 @@ SUITES=(
 	"scripts/fuzz.sh"
 	"scripts/kunit-uml.sh"
 	"scripts/nested-rig.sh"
+	"scripts/nested-rig.sh --debug"
 	"scripts/linux-guest.sh"
+	"scripts/bench.sh --smoke"
 )
 
 total_pass=0

@@ -93,7 +93,7 @@ qemu_tcg() {
 	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4" </dev/null
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${AC97_QEMU_APPEND:-}" </dev/null
 }
 
 # Write initramfs $2 (gzip'd newc cpio) from directory $1.

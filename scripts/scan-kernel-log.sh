@@ -6,7 +6,7 @@
 #   scripts/scan-kernel-log.sh --self-test
 set -u
 
-PATTERN='WARNING:|BUG:|BUG |Oops|general protection fault|Kernel panic|KASAN:|kmemleak:.*(unreferenced|leak)|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|INFO: task .* blocked|Call Trace:|UBSAN:|refcount_t:'
+PATTERN='WARNING:|BUG:|BUG |Oops|general protection fault|Kernel panic|KASAN:|kmemleak: [0-9]+ new suspected memory leak|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|INFO: task .* blocked|Call Trace:|UBSAN:|refcount_t:'
 
 scan() {
 	! grep -E "$PATTERN" "$1"

@@ -276,7 +276,7 @@ static int codec_ready(struct bench *b)
 	for (i = 0; i < 100; i++) {
 		if (inl(b->nabm + GLOB_STA) & GS_PCR)
 			return 0;
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 	return -ETIMEDOUT;
 }

@@ -490,7 +490,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
-	alarm(30 + 20 * seconds);
+	alarm(30 + 20 * seconds + hostile_rounds);	/* a round takes well under 1 s */
 
 	setup_vm(&vm, argv[optind]);
 	p = (struct tv_params *)(vm.ram + TV_PARAMS_GPA);

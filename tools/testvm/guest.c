@@ -446,6 +446,8 @@ static void hostile(void)
 		}
 		/* If a reset left the link in cold reset, bring it back. */
 		outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD);
+		if (round % 16 == 0)
+			report(TV_R_HOSTILE_ROUNDS, round);	/* progress, for a timeout */
 	}
 	report(TV_R_HOSTILE_ROUNDS, round);
 	end_race();
