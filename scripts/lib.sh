@@ -87,10 +87,12 @@ build_module_for() {
 
 # Boot kernel $1 (vmlinuz) with initrd $2 under QEMU/TCG; console to file $3.
 # Extra QEMU arguments follow. Returns QEMU's exit status.
+# AC97_TCG_THREAD=single: one host thread runs both L1 CPUs (see nested-rig.sh).
 qemu_tcg() {
 	local kernel=$1 initrd=$2 console=$3
 	shift 3
-	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 \
+		-accel "tcg${AC97_TCG_THREAD:+,thread=$AC97_TCG_THREAD}" -cpu max -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${AC97_QEMU_APPEND:-}" </dev/null

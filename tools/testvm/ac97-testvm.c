@@ -4,14 +4,17 @@
  * the freestanding test guest (guest.bin) against it, while a second thread
  * reads the device's PCM node and checks every byte against the pattern.
  *
- *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-q] guest.bin
+ *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H N [-V N]] [-q] guest.bin
+ *   ac97-testvm -K
  *
  *   -m     move the BARs after attaching (as a guest reprogramming PCI
  *          config would); the guest checks the old ranges no longer decode
  *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
  *          PCM reader must then see end of file after a clean prefix
  *   -H N   hostile guest: N rounds of attacks on the device (see guest.c);
- *          passes if the guest finishes and the device still answers
+ *          passes if the guest finishes and then its register sweep passes
+ *   -V N   with -H: N more vCPUs race run/stop/reset/LVI/BDBAR meanwhile
+ *   -K     only hold an idle VM until killed (see keep_vm())
  *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
  *          bytes at a time: each must get the whole pattern too
  *
@@ -273,6 +276,9 @@ struct racer {
 	int rc;
 };
 
+static struct racer *watched_racers;
+static int watched_nr_racers;
+
 /* A racing vCPU's thread: run until the guest says it is done. */
 static void *racer_thread(void *arg)
 {
@@ -290,8 +296,11 @@ static void *racer_thread(void *arg)
 			r->rc = r->run->exit_reason;
 			return NULL;
 		}
-		if (r->run->io.port == TV_PORT_EXIT)
+		if (r->run->io.port == TV_PORT_EXIT) {
+			/* 0, or 0x100 + the vector of an exception the racer took */
+			memcpy(&r->rc, (uint8_t *)r->run + r->run->io.data_offset, 4);
 			return NULL;
+		}
 		if (r->run->io.direction != KVM_EXIT_IO_OUT)
 			memset((uint8_t *)r->run + r->run->io.data_offset, 0xff,
 			       r->run->io.size * r->run->io.count);
@@ -448,7 +457,36 @@ static void on_alarm(int sig)
 	for (i = 1; watched && i < TV_R_COUNT; i++)
 		if (watched->have[i])
 			fprintf(stderr, "so far: %s=%u\n", result_names[i], watched->results[i]);
+	for (i = 0; i < watched_nr_racers; i++) {
+		struct racer *r = &watched_racers[i];
+		struct tv_params *p = (struct tv_params *)(watched->ram + TV_PARAMS_GPA);
+
+		/* Not a vCPU ioctl: a racer blocked in KVM_RUN holds its vCPU. */
+		fprintf(stderr, "racer %d: stage=%u ops=%u userspace_exits=%lu rc=%d\n", i + 1,
+			p->racer_stage[i + 1], p->racer_ops[i + 1], r->exits, r->rc);
+	}
 	_exit(6);
+}
+
+/*
+ * -K: hold an idle VM with one vCPU until killed. KVM flips static keys
+ * (preempt notifiers, the LAPIC's) whenever the first VM or vCPU comes or the
+ * last goes; the kernel patches its own text to do so, and TCG's
+ * multi-threaded emulation of that cross-modifying code has been seen to
+ * run stale code (an "int3" oops in finish_task_switch() at the preempt
+ * notifier site). Holding one VM keeps the keys still for the whole run.
+ */
+static __attribute__((noreturn)) void keep_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+
+	if (kvm < 0)
+		die("/dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0 || ioctl(vm, KVM_CREATE_VCPU, 0) < 0)
+		die("keeper VM");
+	for (;;)
+		pause();
 }
 
 int main(int argc, char **argv)
@@ -469,6 +507,8 @@ int main(int argc, char **argv)
 	struct racer racers[MAX_RACERS] = { 0 };
 	pthread_t racer_thr[MAX_RACERS];
 
+	if (argc == 2 && !strcmp(argv[1], "-K"))
+		keep_vm();
 	while ((opt = getopt(argc, argv, "s:b:qmD:rH:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
@@ -550,13 +590,24 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	}
 	t0 = now_s();
+	watched_racers = racers;
+	watched_nr_racers = nr_racers;
 	start_racers(&vm, racers, racer_thr, nr_racers);
 	rc = run_guest(&vm);
 	t1 = now_s();
 	for (i = 0; i < nr_racers; i++) {
 		pthread_join(racer_thr[i], NULL);
-		if (racers[i].rc)
-			fprintf(stderr, "racer %d: exit %d\n", i + 1, racers[i].rc);
+		if (racers[i].rc) {
+			struct kvm_regs regs = { 0 };
+
+			ioctl(racers[i].fd, KVM_GET_REGS, &regs);	/* its thread is done */
+			fprintf(stderr, "racer %d: exit %#x%s, stage %u, %u ops, rip %#llx\n",
+				i + 1, racers[i].rc,
+				racers[i].rc == KVM_EXIT_SHUTDOWN ? " (shutdown: triple fault)" :
+				racers[i].rc > 0x100 ? " (0x100 + exception vector)" : "",
+				p->racer_stage[i + 1], p->racer_ops[i + 1],
+				(unsigned long long)regs.rip);
+		}
 	}
 	if (det.ms) {
 		pthread_join(detach_thread, NULL);

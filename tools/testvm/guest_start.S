@@ -68,7 +68,30 @@ irq_stub_unexpected:
 	popl	%eax
 	iret
 
+/*
+ * Exceptions: none is expected, so each one ends the vCPU with exit code
+ * 0x100 + vector, which says what went wrong instead of a triple fault.
+ */
+	.macro	EXC n
+exc_\n:
+	movl	$(0x100 + \n), %eax
+	movl	$0x51c, %edx		/* TV_PORT_EXIT */
+	outl	%eax, %dx
+1:	hlt
+	jmp	1b
+	.endm
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	EXC	\n
+	.endr
+
 	.section .rodata
+	.align	4
+	.globl	exc_table
+exc_table:
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.long	exc_\n
+	.endr
+
 	.align	8
 gdt:
 	.quad	0

@@ -38,6 +38,8 @@ struct tv_params {
 	uint32_t race_stop;		/* set by vCPU 0 when it ends */
 	uint32_t race_parked;		/* racers that have stopped */
 	uint32_t race_ops;		/* register accesses the racers made */
+	uint32_t racer_stage[8];	/* per vCPU: 1 started, 2 racing, 3 parked */
+	uint32_t racer_ops[8];		/* per vCPU: accesses so far */
 };
 
 enum tv_result {
