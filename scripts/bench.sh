@@ -123,7 +123,6 @@ watch_l2() {	# $1 = label, $2 = VMM process name; stdin: the guest's console
 	done
 }
 L2CMD="console=ttyS0 reboot=k panic=-1 quiet loglevel=3 snd_intel8x0.inside_vm=1 snd_intel8x0.ac97_clock=48000"
-ac97-testvm -K &	# an idle VM: KVM's static keys stay put under TCG
 echo "BENCH L1 up"
 
 mkdir -p /tmp/out/cap

@@ -62,7 +62,7 @@ make_l1_root() {
 	cp /bin/busybox "$l1/bin/"
 	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$l1/mod"; done
 	cp "$ko" "$l1/mod/"
-	cp "$tools/ac97-vmm" "$tools/ac97-capture" "$tools/ac97-testvm" "$l1/bin/"
+	cp "$tools/ac97-vmm" "$tools/ac97-capture" "$l1/bin/"
 	[ -x "$tools/ac97play" ] && copy_program "$tools/ac97play" "$l1"
 	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
 	cp "$l2initrd" "$l1/l2/initrd.gz"
@@ -75,7 +75,6 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 export PATH=/bin
 for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
-ac97-testvm -K &	# an idle VM: KVM's static keys stay put under TCG
 echo "RIG L1 up"
 mkdir -p /tmp/cap
 ac97-capture -w 300 /tmp/cap >/tmp/segments.txt &

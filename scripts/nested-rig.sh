@@ -116,8 +116,6 @@ else
 	echo "RIG load=fail"
 fi
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
-# An idle VM for the whole run: KVM's static keys stay put (see ac97-testvm -K).
-ac97-testvm -K &
 
 # 1. The guest sweeps the registers and plays the pattern; every byte checked.
 start=$(uptime_s)

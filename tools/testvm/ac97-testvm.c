@@ -5,7 +5,6 @@
  * reads the device's PCM node and checks every byte against the pattern.
  *
  *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H N [-V N]] [-q] guest.bin
- *   ac97-testvm -K
  *
  *   -m     move the BARs after attaching (as a guest reprogramming PCI
  *          config would); the guest checks the old ranges no longer decode
@@ -14,7 +13,6 @@
  *   -H N   hostile guest: N rounds of attacks on the device (see guest.c);
  *          passes if the guest finishes and then its register sweep passes
  *   -V N   with -H: N more vCPUs race run/stop/reset/LVI/BDBAR meanwhile
- *   -K     only hold an idle VM until killed (see keep_vm())
  *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
  *          bytes at a time: each must get the whole pattern too
  *
@@ -468,27 +466,6 @@ static void on_alarm(int sig)
 	_exit(6);
 }
 
-/*
- * -K: hold an idle VM with one vCPU until killed. KVM flips static keys
- * (preempt notifiers, the LAPIC's) whenever the first VM or vCPU comes or the
- * last goes; the kernel patches its own text to do so, and TCG's
- * multi-threaded emulation of that cross-modifying code has been seen to
- * run stale code (an "int3" oops in finish_task_switch() at the preempt
- * notifier site). Holding one VM keeps the keys still for the whole run.
- */
-static __attribute__((noreturn)) void keep_vm(void)
-{
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
-
-	if (kvm < 0)
-		die("/dev/kvm");
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0 || ioctl(vm, KVM_CREATE_VCPU, 0) < 0)
-		die("keeper VM");
-	for (;;)
-		pause();
-}
-
 int main(int argc, char **argv)
 {
 	struct tv_params *p;
@@ -507,8 +484,6 @@ int main(int argc, char **argv)
 	struct racer racers[MAX_RACERS] = { 0 };
 	pthread_t racer_thr[MAX_RACERS];
 
-	if (argc == 2 && !strcmp(argv[1], "-K"))
-		keep_vm();
 	while ((opt = getopt(argc, argv, "s:b:qmD:rH:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
