@@ -51,6 +51,15 @@ def peak(data):
     return max(abs(v) for v in struct.unpack(f'<{n}h', data[:2 * n]))
 
 
+def stream_exact(vm):
+    """Every sample of a scale VM's stream arrived, in order. (Its overall
+    verdict also wants an interrupt per two buffers, which a guest starved of
+    CPU by 15 neighbours under TCG need not get.)"""
+    if 'mismatches' not in vm:
+        return vm.get('verdict') == 'PASS'
+    return vm['mismatches'] == '0' and vm.get('verified') and vm['verified'] == vm.get('expected')
+
+
 def kv(line):
     return dict(m.groups() for m in re.finditer(r'(\w+)=(\S+)', line))
 
@@ -116,7 +125,7 @@ def parse_run(run_dir, source):
     for n, vms in scale.items():
         cpu = [float(v['cpu_ns']) / 1e6 / float(v['seconds']) for v in vms if v.get('cpu_ns')]
         ppm = [abs(float(v['rate_hz']) / 48000 - 1) * 1e6 for v in vms if v.get('rate_hz')]
-        fig[('scale', f'{n}_ok')] = 1.0 if all(v.get('verdict') == 'PASS' for v in vms) else 0.0
+        fig[('scale', f'{n}_ok')] = 1.0 if all(stream_exact(v) for v in vms) else 0.0
         if cpu:
             fig[('scale', f'{n}_cpu_ms_per_s')] = statistics.median(cpu)
             fig[('scale', f'{n}_cpu_ms_per_s_max')] = max(cpu)
@@ -209,16 +218,23 @@ def main_report(work, source, outdir, desc):
                                  ('picb_mean_us_between_changes', 'PICB: mean time between changes (µs)', '{:.0f}', 'us')):
         md.append(f'| {name} | {cell("emu", key, fmt, unit, "pacing", key)} | {cell("qemu", key, fmt, unit, "pacing", key)} |')
     md += ['', '### 4. Scale: test VMs playing at once on ac97-emu', '',
-           '| VMs | DMA thread CPU per device, ms per audio s: median (worst) | rate error per device, ppm: median (worst) | all bit-exact |',
+           '| VMs | DMA thread CPU per device, ms per audio s: median over runs of the per-run median | rate error per device, ppm: same | runs where every stream was complete and exact |',
            '|---|---|---|---|']
     ns = sorted({int(k[1].split('_')[0]) for r in runs for k in r if k[0] == 'scale'})
+
+    def worst(key, fmt):
+        v = vals('scale', key)
+        if v:
+            csv.append(f'scale,{key},emu,{max(v):g},{min(v):g},{max(v):g},')
+        return fmt.format(max(v)) if v else 'n/a'
+
     for n in ns:
         ok = vals('scale', f'{n}_ok')
-        md.append(f'| {n} | {cell("scale", f"{n}_cpu_ms_per_s", "{:.2f}", "ms/s", "scale", f"{n}_cpu")} '
-                  f'({cell("scale", f"{n}_cpu_ms_per_s_max", "{:.2f}", "ms/s", "scale", f"{n}_cpu_worst")}) | '
+        md.append(f'| {n} | {cell("scale", f"{n}_cpu_ms_per_s", "{:.0f}", "ms/s", "scale", f"{n}_cpu")} '
+                  f'(worst {worst(f"{n}_cpu_ms_per_s_max", "{:.0f}")}) | '
                   f'{cell("scale", f"{n}_ppm", "{:.0f}", "ppm", "scale", f"{n}_ppm")} '
-                  f'({cell("scale", f"{n}_ppm_worst", "{:.0f}", "ppm", "scale", f"{n}_ppm_worst")}) | '
-                  f'{"yes" if ok and min(ok) == 1 else "no"} |')
+                  f'(worst {worst(f"{n}_ppm_worst", "{:.0f}")}) | '
+                  f'{sum(ok):.0f} of {len(ok)} runs |')
         checks.append(('PASS' if ok and min(ok) == 1 else 'FAIL', f'{n} VMs at once: every stream verified'))
     if not runs:
         checks.append(('FAIL', 'no runs found'))

@@ -97,7 +97,7 @@ exits() { sed -n 's/^ *Hits: *//p' $EV/hist | head -n 1; }
 kthread_ns() {
 	for p in /proc/[0-9]*; do
 		case "$(cat $p/comm 2>/dev/null)" in ac97-dma*) cut -d' ' -f1 $p/schedstat ;; esac
-	done | awk '{ s += $1 } END { printf "%d", s }'
+	done | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 # CPU of a VMM's threads: its vCPU threads, and the rest (QEMU's main loop etc.).
 snap() {	# $1 = label, $2 = phase, $3 = VMM process name
@@ -150,11 +150,12 @@ for n in $SCALE; do
 	i=0
 	while [ $i -lt $n ]; do
 		r() { sed -n "s/^RESULT $1=//p" /tmp/scale-$n-$i.txt; }
-		echo "BENCH scale n=$n vm=$i verdict=$(r verdict) rate_hz=$(r pcm_rate_hz) cpu_ns=$(r dma_thread_cpu_ns) seconds=$SCALE_SECS slips=$(r dev_clock_slips)"
+		echo "BENCH scale n=$n vm=$i verdict=$(r verdict) rate_hz=$(r pcm_rate_hz) cpu_ns=$(r dma_thread_cpu_ns) seconds=$SCALE_SECS slips=$(r dev_clock_slips) mismatches=$(r pcm_mismatches) verified=$(r pcm_samples_verified) expected=$(r pcm_samples_expected)"
 		i=$((i + 1))
 	done
 done
 
+cp /tmp/scale-*.txt /tmp/out/
 stty -F /dev/ttyS1 raw -echo
 tar -c -C /tmp out >/dev/ttyS1
 echo "=== DMESG BEGIN"
