@@ -30,9 +30,9 @@ need_packages qemu-system-x86 busybox-static cpio xz-utils gzip gcc make libc6-d
 
 # Each kernel boots twice: "main" runs every suite but the hostile guest under
 # multi-threaded TCG; "race" runs the hostile guest with its racing vCPUs under
-# single-threaded TCG. With multi-threaded TCG, L1 died about once in 20 runs
-# of the racing-vCPU guest ("corrupted stack end detected inside scheduler" on
-# a VMM thread, an "int3" oops at a patched static-key site in
+# single-threaded TCG. With multi-threaded TCG, L1 died or a racer failed in 4
+# of ~45 runs of the racing-vCPU guest ("corrupted stack end detected inside
+# scheduler" on a VMM thread, an "int3" oops at a patched static-key site in
 # finish_task_switch(), a racer vCPU's triple fault); 25 runs under
 # thread=single showed none. Single-threaded TCG starves slow PCM readers,
 # though, hence not for the main boot. Emulated nested SVM, not ac97-emu, is
