@@ -2,7 +2,8 @@
 /*
  * Just enough of the kernel's API to compile ac97-emu's device model
  * (ac97_mixer.c, ac97_bm.c, ac97_ring.c) in userspace for libFuzzer. One
- * thread: locks and wait queues are no-ops. The DMA thread is never started
+ * thread: a spinlock only checks it is not taken twice or freed unheld; wait
+ * queues are no-ops. The DMA thread is never started
  * (AC97_DEV_MANUAL), so its primitives abort if reached. Allocations are
  * plain malloc(), so AddressSanitizer sees every byte the model touches.
  */
