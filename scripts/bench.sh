@@ -177,6 +177,7 @@ for run in $(seq "$RUNS"); do
 	set -e
 	log "run $run: $(($(date +%s) - start)) s"
 	tr -d '\r' <"$d/console.log" >"$d/console.txt"
+	l1_finished "$d/console.txt" || true	# the report names what is missing
 	tar -x -C "$d" -f "$d/out.tar" 2>/dev/null || true
 	grep -E '^(BENCH|L2 ac97bench|L2 aplay:)' "$d/console.txt" | sed "s/^/  [run $run] /" >&2 || true
 	cp "$d/console.txt" "$out/run$run-console.txt"

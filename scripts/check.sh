@@ -7,6 +7,7 @@ set -uo pipefail
 
 SUITES=(
 	"scripts/scan-kernel-log.sh --self-test"
+	"scripts/retry-self-test.sh"
 	"scripts/build-check.sh"
 	"scripts/unit-tests.sh"
 	"scripts/fuzz.sh"
@@ -19,6 +20,7 @@ SUITES=(
 
 total_pass=0
 total_fail=0
+retried=0
 summary=()
 start_all=$(date +%s)
 for suite in "${SUITES[@]}"; do
@@ -28,6 +30,7 @@ for suite in "${SUITES[@]}"; do
 	(cd "$AC97_ROOT" && $suite) 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
+	retried=$((retried + $(grep -c 'RETRIED: booting' "$out" || true)))
 	rm -f "$out"
 	if [ -z "$last" ]; then
 		last="0 passed, 1 failed"
@@ -45,5 +48,6 @@ done
 echo
 echo "== summary ($(($(date +%s) - start_all)) s)"
 printf '%s\n' "${summary[@]}"
+echo "L1 boots retried after dying outside ac97-emu (TCG, see README): $retried"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

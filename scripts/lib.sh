@@ -88,7 +88,7 @@ build_module_for() {
 # Boot kernel $1 (vmlinuz) with initrd $2 under QEMU/TCG; console to file $3.
 # Extra QEMU arguments follow. Returns QEMU's exit status.
 # AC97_TCG_THREAD=single: one host thread runs both L1 CPUs (see nested-rig.sh).
-qemu_tcg() {
+qemu_tcg_once() {
 	local kernel=$1 initrd=$2 console=$3
 	shift 3
 	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 \
@@ -96,6 +96,38 @@ qemu_tcg() {
 		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${AC97_QEMU_APPEND:-}" </dev/null
+}
+
+# Did L1 panic (QEMU left on its own, init never reached "=== DMESG END") with
+# a report that names neither ac97-emu's code nor KVM's I/O bus, which it
+# changes? The module list of an oops ("Modules linked in:") and the name of
+# the task (a test VMM is "ac97-testvm") do not count.
+l1_died_elsewhere() {
+	local console=$1 report
+	grep -q '^=== DMESG END' "$console" && return 1
+	grep -q 'Kernel panic' "$console" || return 1
+	report=$(tr -d '\r' <"$console" |
+		sed -n '/BUG:\|Oops\|WARNING:\|general protection\|Kernel panic\|int3\|KASAN/,$p' |
+		grep -v 'Modules linked in:\|Comm: ')
+	! grep -qE 'ac97_|kvm_io_bus' <<<"$report"
+}
+
+# qemu_tcg_once, but an L1 that died elsewhere (l1_died_elsewhere) boots once
+# more. Under multi-threaded TCG, emulated nested SVM kills L1 now and then
+# (README, "Known limits"); a death whose report names our code or the bus is
+# never retried. The dead boot's console is kept as $3.died, its last lines
+# are shown, and "RETRIED" marks it in the suite's output.
+qemu_tcg() {
+	local console=$3 rc
+	rm -f "$console.died"
+	qemu_tcg_once "$@"
+	rc=$?
+	[ "$rc" -ne 124 ] && l1_died_elsewhere "$console" || return "$rc"
+	cp "$console" "$console.died"
+	log "RETRIED: L1 died in a way that names neither ac97-emu nor KVM's I/O bus; its last lines:"
+	tr -d '\r' <"$console" | tail -n 40 | sed 's/^/    | /' >&2
+	log "RETRIED: booting the same L1 once more (dead console kept: $console.died)"
+	qemu_tcg_once "$@"
 }
 
 # Write initramfs $2 (gzip'd newc cpio) from directory $1.
@@ -125,6 +157,15 @@ build_module_dkms() {
 # Test results: one "ok - ..." / "not ok - ..." line each, and the totals.
 passed=0
 failed=0
+# Did L1's init reach its end ("=== DMESG END" on console file $1)? If not,
+# show the console's last lines (the panic, if L1 died) on stderr.
+l1_finished() {
+	grep -q '^=== DMESG END' "$1" && return 0
+	log "L1 did not reach the end of its init; the last lines of $1:"
+	tr -d '\r' <"$1" | tail -n 60 | sed 's/^/    | /' >&2
+	return 1
+}
+
 result() {	# $1 = 0 for pass, $2 = description
 	if [ "$1" -eq 0 ]; then
 		echo "ok - $2"; passed=$((passed + 1))

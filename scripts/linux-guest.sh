@@ -77,6 +77,9 @@ PLAY
 	set -e
 	secs=$(($(date +%s) - start))
 	log "$kver: QEMU exited $qrc after $secs s"
+	retried=
+	[ -f "$k/console.log.died" ] && retried=" (booted twice: the first died elsewhere, RETRIED)"
+	result $(l1_finished "$console"; echo $?) "$kver: L1 runs its init to the end$retried"
 	grep -E '^(RIG|L2) ' "$console" | grep -v '^RIG SEGMENT' | sed "s/^/  [$kver] /"
 	get() { grep -E "^RIG $1=" "$console" | tail -n1 | cut -d= -f2-; }
 

@@ -300,12 +300,16 @@ INIT
 		set -e
 		log "$kver: QEMU exited $qrc ($phase)"
 		tr -d '\r' <"$console.$phase" >>"$console.txt"
+		retried=
+		[ -f "$console.$phase.died" ] && retried=", booted twice: the first died elsewhere (RETRIED)"
+		result $(l1_finished "$console.$phase"; echo $?) \
+			"$kver: L1 runs its $phase boot to the end (QEMU exit $qrc$retried)"
 	done
-	mv "$work/$kver/out-main.tar" "$work/$kver/out.tar"
+	mv "$work/$kver/out-main.tar" "$work/$kver/out.tar" 2>/dev/null || : >"$work/$kver/out.tar"
 	secs=$(($(date +%s) - start))
 	grep -E '^(RIG|RESULT) ' "$console.txt" | sed "s/^/  [$kver] /"
 
-	get() { grep -E "^(RIG|RESULT) $1=" "$console.txt" | tail -n1 | cut -d= -f2-; }
+	get() { grep -E "^(RIG|RESULT) $1=" "$console.txt" | tail -n1 | cut -d= -f2- || true; }
 	result $([ "$(get load)" = ok ]; echo $?) "$kver: kvm-amd and ac97_emu.ko load, /dev/kvm and /dev/ac97ctl exist"
 	result $([ "$(get testvm_rc)" = 0 ] && [ "$(get verdict)" = PASS ]; echo $?) \
 		"$kver: L2 guest plays $(get pcm_bytes_verified) bytes, all verified in order by 6 readers (reads of 1, 3, 7, 4095, 65536 bytes); $(get guest_irqs) interrupts for $(get buffers_done) buffers"
