@@ -224,7 +224,7 @@ if kill -0 $reader 2>/dev/null; then
 else
 	echo "RIG kill_reader=eof bytes=$(wc -c </tmp/killed.pcm)"
 fi
-wait 2>/dev/null
+wait $vmm $reader 2>/dev/null	# not a bare wait: the keeper never ends
 
 # 8. ac97play to files: WAV and FLAC, two readers at once; they end when the device goes.
 ac97play -q -o /tmp/out/play.wav & a=$!
