@@ -176,6 +176,7 @@ for run in $(seq "$RUNS"); do
 		-serial "file:$d/out.tar" >"$d/qemu.log" 2>&1
 	set -e
 	log "run $run: $(($(date +%s) - start)) s"
+	l1_retry_note "$d/console.log"
 	tr -d '\r' <"$d/console.log" >"$d/console.txt"
 	l1_finished "$d/console.txt" || true	# the report names what is missing
 	tar -x -C "$d" -f "$d/out.tar" 2>/dev/null || true

@@ -128,6 +128,7 @@ run_stack() {
 	done
 	wait "$pid"
 	qrc=$?
+	l1_retry_note "$dir/console.log"
 	tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
 	mkdir -p "$dir/out"
 	tar -x -C "$dir/out" -f "$dir/capture.tar" 2>/dev/null || true

@@ -311,6 +311,7 @@ INIT
 		set -e
 		log "$kver: QEMU exited $qrc ($phase)"
 		tr -d '\r' <"$console.$phase" >>"$console.txt"
+		l1_retry_note "$console.$phase"
 		retried=
 		[ -f "$console.$phase.died" ] && retried=", booted twice: the first died elsewhere (RETRIED)"
 		result $(l1_finished "$console.$phase"; echo $?) \

@@ -2,7 +2,8 @@
 # Self-test of the rule that boots a dead L1 once more (lib.sh: qemu_tcg,
 # l1_died_elsewhere): a death elsewhere is retried exactly once; a death whose
 # report names ac97-emu or KVM's I/O bus, a hang, a clean end, or a second
-# death are not. QEMU is replaced by a stub that writes a scripted console.
+# death are not; a retried boot, and only that, is announced with "RETRIED".
+# QEMU is replaced by a stub that writes a scripted console.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -71,15 +72,17 @@ check() {
 	SCRIPT=$1
 	echo 0 >"$tmp/boots"
 	qemu_tcg vmlinuz initrd "$tmp/console" 2>"$tmp/log"
-	local boots fin=0
+	l1_retry_note "$tmp/console" 2>"$tmp/note"
+	local boots fin=0 said
 	boots=$(cat "$tmp/boots")
+	said=$(grep -c 'RETRIED: booting' "$tmp/note")
 	grep -q '^=== DMESG END' "$tmp/console" && fin=1
-	if [ "$boots" = "$2" ] && [ "$fin" = "$3" ] &&
+	if [ "$boots" = "$2" ] && [ "$fin" = "$3" ] && [ "$said" = $(($2 - 1)) ] &&
 	   { [ "$boots" = 1 ] || [ -s "$tmp/console.died" ]; }; then
 		result 0 "retry rule: $4 ($boots boot(s))"
 	else
-		result 1 "retry rule: $4 (booted $boots times, finished=$fin)"
-		sed 's/^/    /' "$tmp/log"
+		result 1 "retry rule: $4 (booted $boots times, finished=$fin, RETRIED said $said times)"
+		sed 's/^/    /' "$tmp/log" "$tmp/note"
 	fi
 }
 
