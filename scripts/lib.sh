@@ -98,6 +98,9 @@ qemu_tcg_once() {
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${AC97_QEMU_APPEND:-}" </dev/null
 }
 
+# Where a kernel report begins in a console (sed basic regex).
+L1_REPORT_START='BUG:\|Oops\|WARNING:\|general protection\|Kernel panic\|int3\|KASAN'
+
 # Did L1 panic (QEMU left on its own, init never reached "=== DMESG END") with
 # a report that names neither ac97-emu's code nor KVM's I/O bus, which it
 # changes? The module list of an oops ("Modules linked in:") and the name of
@@ -107,7 +110,7 @@ l1_died_elsewhere() {
 	grep -q '^=== DMESG END' "$console" && return 1
 	grep -q 'Kernel panic' "$console" || return 1
 	report=$(tr -d '\r' <"$console" |
-		sed -n '/BUG:\|Oops\|WARNING:\|general protection\|Kernel panic\|int3\|KASAN/,$p' |
+		sed -n "/$L1_REPORT_START/,\$p" |
 		grep -v 'Modules linked in:\|Comm: ')
 	! grep -qE 'ac97_|kvm_io_bus' <<<"$report"
 }
@@ -134,7 +137,7 @@ l1_retry_note() {
 	[ -f "$1.died" ] || return 0
 	log "RETRIED: L1 died in a way that names neither ac97-emu nor KVM's I/O bus; its report:"
 	tr -d '\r' <"$1.died" |
-		sed -n '/BUG:\|Oops\|WARNING:\|general protection\|Kernel panic\|int3\|KASAN/,$p' |
+		sed -n "/$L1_REPORT_START/,\$p" |
 		grep -vE '\] +(RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|PKRU):' | head -n 30 | sed 's/^/    | /' >&2
 	log "RETRIED: booting the same L1 once more (dead console kept: $1.died)"
 }
