@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Build ac97_emu.ko against Debian's stock x86_64 headers for 6.1 and 6.12
-# (resolved through linux-headers-amd64 and linux-headers-6.12-amd64) with
-# W=1 and sparse (C=1), then checkpatch --strict and kernel-doc over the
-# kernel sources. Each is one test; a warning fails it.
+# Build ac97_emu.ko against Debian's stock x86_64 headers for 6.1 and 6.12,
+# in each of the three flavours (generic, PREEMPT_RT -rt, -cloud; resolved
+# through their metapackages) with W=1 and sparse (C=1), then checkpatch
+# --strict and kernel-doc over the kernel sources. Each is one test; a warning
+# fails it.
 # Last line: "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-META_HEADERS="linux-headers-amd64 linux-headers-6.12-amd64"
+META_HEADERS="linux-headers-amd64 linux-headers-6.12-amd64
+	linux-headers-rt-amd64 linux-headers-6.12-rt-amd64
+	linux-headers-cloud-amd64 linux-headers-6.12-cloud-amd64"
+# shellcheck disable=SC2086
 need_packages gcc make sparse perl $META_HEADERS
-
 
 # The versioned headers package a metapackage points at.
 headers_dir() {
