@@ -138,6 +138,7 @@ struct ac97_reader {
  * @gen: bumped whenever in-flight DMA must be dropped (reset, pause, BDBAR);
  *	the DMA thread reads guest memory with no lock held and commits only
  *	if @gen has not moved meanwhile
+ * @unplugged: set once by ac97_dev_unplug(); PCM out never runs again
  * @dma_errors: DMA reads that hit memory that is not guest RAM
  * @clock_slips: times the DMA thread was starved and gave up the lag
  * @ops: host operations
@@ -166,6 +167,7 @@ struct ac97_dev {
 	bool irq_level;
 	struct ac97_clock clock;
 	u32 gen;
+	bool unplugged;
 	u64 dma_errors;
 	u64 clock_slips;
 	const struct ac97_host_ops *ops;
@@ -195,6 +197,7 @@ void ac97_nabm_write(struct ac97_dev *dev, unsigned int offset,
 
 struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 				 unsigned int flags);
+void ac97_dev_unplug(struct ac97_dev *dev);
 void ac97_dev_destroy(struct ac97_dev *dev);
 void ac97_dev_put(struct ac97_dev *dev);
 bool ac97_engine_step(struct ac97_dev *dev);

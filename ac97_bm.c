@@ -106,7 +106,8 @@ static bool po_active(const struct ac97_dev *dev)
 {
 	const struct ac97_bm_func *po = &dev->func[AC97_PO];
 
-	return (po->cr & AC97_CR_RPBM) && !(po->sr & AC97_SR_DCH);
+	return (po->cr & AC97_CR_RPBM) && !(po->sr & AC97_SR_DCH) &&
+	       !dev->unplugged;
 }
 
 /*
@@ -635,6 +636,25 @@ static int ac97_dma_thread(void *data)
 	if (entered && dev->ops->thread_exit)
 		dev->ops->thread_exit(dev->host);
 	return 0;
+}
+
+/**
+ * ac97_dev_unplug() - stop all DMA now, before the host removes the ports
+ * @dev: the device
+ *
+ * A device pulled off the bus moves no more data. The host's port removal
+ * can take a grace period (a normal one on PREEMPT_RT), during which the
+ * guest's register accesses no longer reach the device and it may rewrite
+ * buffers it believes played: nothing read after this call reaches the
+ * ring. Register accesses still in flight are served; none restarts DMA.
+ * Context: any; never sleeps.
+ */
+void ac97_dev_unplug(struct ac97_dev *dev)
+{
+	spin_lock(&dev->lock);
+	dev->unplugged = true;
+	po_sync_clock(dev);	/* bumps @gen: a DMA read in flight is dropped */
+	spin_unlock(&dev->lock);
 }
 
 static void dev_release(struct kref *ref)

@@ -411,6 +411,8 @@ static void ac97_kvm_free(struct ac97_kvm *ak)
 {
 	struct kvm *kvm = ak->kvm;
 
+	if (ak->dev)
+		ac97_dev_unplug(ak->dev);	/* the stream ends at the detach */
 	mutex_lock(&kvm->slots_lock);
 	ac97_bus_del(kvm, &ak->nam.io);
 	ac97_bus_del(kvm, &ak->nabm.io);

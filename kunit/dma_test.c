@@ -332,6 +332,38 @@ static void dma_reset_while_running(struct kunit *test)
  * PICB between transfers follows the playback clock to the sample, thanks
  * to the fetch lead; but it never reports as played what was not fetched.
  */
+/*
+ * Detach: the host stops the DMA before it removes the ports, and nothing
+ * the guest does meanwhile (rewriting a buffer, restarting PCM out) reaches
+ * the ring: the stream is an exact prefix.
+ */
+static void dma_unplug_ends_stream(struct kunit *test)
+{
+	struct play p;
+	__le16 *buf0;
+	u64 done;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 9600, 0);
+	play_bd(&p, 1, 9600, 0);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 30 * MS);
+	done = p.dev->clock.samples_done;
+	KUNIT_EXPECT_EQ(test, done, 2880);
+	ac97_dev_unplug(p.dev);
+	buf0 = fake_ptr(p.g, PCM_GPA);
+	memset(buf0, 0xee, 9600 * 2);		/* the guest reuses its buffers */
+	advance(&p, 30 * MS);
+	bm_wb(p.dev, PO(AC97_BM_CR), 0);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 30 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, done);
+	KUNIT_EXPECT_FALSE(test, p.dev->clock.running);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), done);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 0);
+}
+
 static void dma_picb_position(struct kunit *test)
 {
 	struct play p;
@@ -592,6 +624,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(dma_all_zero_bdl),
 	KUNIT_CASE(dma_outside_memory),
 	KUNIT_CASE(dma_reset_while_running),
+	KUNIT_CASE(dma_unplug_ends_stream),
 	KUNIT_CASE(dma_picb_position),
 	KUNIT_CASE(dma_rate_exact),
 	KUNIT_CASE(dma_rate_change_marks_stream),
