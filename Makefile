@@ -4,6 +4,7 @@
 #   make KDIR=/path      build against another kernel build tree
 #   make check           every test suite (KUnit in UML, the nested rig, ...)
 #   make check-debug     the rig's suites on an x86-64 KASAN/lockdep/kmemleak kernel
+#   make check-flavours  the rig on the -rt and -cloud kernels and a PREEMPT_RT debug kernel
 #   make bench           ac97-emu vs QEMU's AC'97 vs the KVM floor; out/bench/bench.md
 #   make fuzz            the device model under libFuzzer for an hour (FUZZ_SECONDS=)
 #   make demo            the whole stack end to end; results in out/demo/
@@ -62,6 +63,9 @@ check-kunit:
 check-debug:
 	scripts/nested-rig.sh --debug
 
+check-flavours:
+	scripts/check.sh --flavours
+
 demo:
 	scripts/demo.sh
 
@@ -72,4 +76,4 @@ FUZZ_SECONDS ?= 3600
 fuzz:
 	scripts/fuzz.sh --long $(FUZZ_SECONDS)
 
-.PHONY: all modules clean check check-kunit check-debug bench fuzz demo install dkms-install uninstall
+.PHONY: all modules clean check check-kunit check-debug check-flavours bench fuzz demo install dkms-install uninstall

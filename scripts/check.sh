@@ -2,9 +2,17 @@
 # `make check`: every test suite of ac97-emu, one after the other. Each suite
 # script ends with "N passed, N failed"; this adds them up and ends with the
 # totals. Exit status 0 only if everything passed.
+#   scripts/check.sh --flavours   `make check-flavours`: the rig on every
+#                                 -rt and -cloud kernel and on the PREEMPT_RT
+#                                 debug kernel (README: "Kernel flavours")
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+FLAVOUR_SUITES=(
+	"scripts/build-check.sh"
+	"scripts/nested-rig.sh --flavours"
+	"scripts/nested-rig.sh --debug-rt"
+)
 SUITES=(
 	"scripts/scan-kernel-log.sh --self-test"
 	"scripts/retry-self-test.sh"
@@ -17,6 +25,8 @@ SUITES=(
 	"scripts/linux-guest.sh"
 	"scripts/bench.sh --smoke"
 )
+
+[ "${1:-}" = --flavours ] && SUITES=("${FLAVOUR_SUITES[@]}")
 
 total_pass=0
 total_fail=0

@@ -75,6 +75,33 @@ copy_module() {
 	esac
 }
 
+# The modules kernel tree $1 needs to load module $2, dependencies first, one
+# per line (read from each module's depends=, as modprobe would). Nothing if
+# the tree has no such module (a built-in or a flavour without it).
+module_closure() {
+	local tree=$1 name=$2 f dep
+	f=$(find "$tree/lib/modules" \( -name "$name.ko" -o -name "$name.ko.xz" \) | head -n1)
+	[ -n "$f" ] || return 0
+	for dep in $(case "$f" in *.xz) xz -dc "$f" ;; *) cat "$f" ;; esac |
+		strings | sed -n 's/^depends=//p' | tr ',' ' '); do
+		module_closure "$tree" "$dep"
+	done
+	echo "$name"
+}
+
+# Copy module $2 of kernel tree $1 and what it depends on into directory $3,
+# and append their load order to $3/$4 (no duplicates). Fails if $2 is absent.
+copy_module_closure() {
+	local tree=$1 name=$2 dest=$3 order=$3/$4 m
+	touch "$order"
+	for m in $(module_closure "$tree" "$name"); do
+		grep -qx "$m" "$order" && continue
+		copy_module "$tree" "$m" "$dest"
+		echo "$m" >>"$order"
+	done
+	grep -qx "$name" "$order"
+}
+
 # Build ac97_emu.ko for kernel $1 (its headers installed) in directory $2.
 build_module_for() {
 	local kver=$1 dir=$2
@@ -88,11 +115,13 @@ build_module_for() {
 # Boot kernel $1 (vmlinuz) with initrd $2 under QEMU/TCG; console to file $3.
 # Extra QEMU arguments follow. Returns QEMU's exit status.
 # AC97_TCG_THREAD=single: one host thread runs both L1 CPUs (see nested-rig.sh).
+# AC97_QEMU_CPU: L1's CPU model, "max" unless a kernel needs more (-rt: invtsc).
 qemu_tcg_once() {
 	local kernel=$1 initrd=$2 console=$3
 	shift 3
 	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 \
-		-accel "tcg${AC97_TCG_THREAD:+,thread=$AC97_TCG_THREAD}" -cpu max -smp 2 -m 2048 \
+		-accel "tcg${AC97_TCG_THREAD:+,thread=$AC97_TCG_THREAD}" \
+		-cpu "${AC97_QEMU_CPU:-max}" -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${AC97_QEMU_APPEND:-}" </dev/null

@@ -13,13 +13,14 @@ scan() {
 }
 
 self_test() {
-	local tmp rc=0 line
+	local tmp rc=0 line kinds=0
 	tmp=$(mktemp)
 	while IFS= read -r line; do
 		printf '[    1.000000] %s\n' "$line" >"$tmp"
 		if scan "$tmp" >/dev/null; then
 			echo "not ok - scanner misses: $line"; rc=1
 		fi
+		kinds=$((kinds + 1))
 	done <<'REPORTS'
 WARNING: CPU: 0 PID: 42 at ac97_bm.c:100 po_transfer+0x10/0x20
 BUG: KASAN: slab-out-of-bounds in ac97_ring_write+0x1/0x2
@@ -30,6 +31,8 @@ BUG: scheduling while atomic: ac97-dma/0/12/0x00000002
 kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
 INFO: task ac97-dma/0:12 blocked for more than 120 seconds.
 Oops: 0000 [#1] PREEMPT SMP
+[ BUG: Invalid wait context ]
+BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c:48
 REPORTS
 	cat >"$tmp" <<'CLEAN'
 [    0.000000] Linux version 6.12.117 (debian-kernel@lists.debian.org)
@@ -40,7 +43,7 @@ CLEAN
 	scan "$tmp" >/dev/null || { echo "not ok - scanner flags a clean log"; rc=1; }
 	rm -f "$tmp"
 	if [ $rc -eq 0 ]; then
-		echo "ok - kernel-log scanner flags 9 kinds of report and passes a clean log"
+		echo "ok - kernel-log scanner flags $kinds kinds of report (lockdep's RT wait-context and rtmutex sleep reports among them) and passes a clean log"
 		echo "1 passed, 0 failed"
 	else
 		echo "0 passed, 1 failed"
