@@ -31,33 +31,27 @@
 #define Z32 X16,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 #define K8 0,1,2,3,4,5,6,7
 
-	.globl	fp_hold_sse
-	.type	fp_hold_sse, @function
-fp_hold_sse:
+/* fp_hold_sse and fp_hold_avx: 16 registers, @load is the move to use. */
+.macro hold16 name, load, reg
+	.globl	\name
+	.type	\name, @function
+\name:
 	ldmxcsr	MXCSR_AT(%rdi)
 	.irp n, X16
-	movdqu	(\n * 64)(%rdi), %xmm\n
+	\load	(\n * 64)(%rdi), %\reg\n
 	.endr
 	yield_loop
 	.irp n, X16
-	movdqu	%xmm\n, (\n * 64)(%rsi)
+	\load	%\reg\n, (\n * 64)(%rsi)
 	.endr
 	stmxcsr	MXCSR_AT(%rsi)
+.endm
+
+	hold16	fp_hold_sse, movdqu, xmm
 	ret
 	.size	fp_hold_sse, . - fp_hold_sse
 
-	.globl	fp_hold_avx
-	.type	fp_hold_avx, @function
-fp_hold_avx:
-	ldmxcsr	MXCSR_AT(%rdi)
-	.irp n, X16
-	vmovdqu	(\n * 64)(%rdi), %ymm\n
-	.endr
-	yield_loop
-	.irp n, X16
-	vmovdqu	%ymm\n, (\n * 64)(%rsi)
-	.endr
-	stmxcsr	MXCSR_AT(%rsi)
+	hold16	fp_hold_avx, vmovdqu, ymm
 	vzeroupper
 	ret
 	.size	fp_hold_avx, . - fp_hold_avx
