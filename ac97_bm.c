@@ -647,6 +647,13 @@ static int ac97_dma_thread(void *data)
  * guest's register accesses no longer reach the device and it may rewrite
  * buffers it believes played: nothing read after this call reaches the
  * ring. Register accesses still in flight are served; none restarts DMA.
+ *
+ * Callers: the host once, when its handle is released (ac97_kvm_free(): the
+ * last fput of the handle, by the VMM, its exit, or an io_uring dropping a
+ * fixed file), never a guest. It races only with vCPUs in the register
+ * handlers and with the DMA thread; all three take @dev->lock, and the
+ * thread's guest read in flight is dropped by the @gen bump. The device
+ * stays alive: ac97_dev_destroy() follows and drops the creator's reference.
  * Context: any; never sleeps.
  */
 void ac97_dev_unplug(struct ac97_dev *dev)
