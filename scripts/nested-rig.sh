@@ -24,7 +24,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest-lib.sh"
 
-KERNELS=${AC97_RIG_KERNELS:-"linux-image-amd64 linux-image-6.12-amd64 linux-image-6.12-rt-amd64"}
+KERNELS=${AC97_RIG_KERNELS:-"linux-image-amd64 linux-image-6.12-amd64"}
 FLAVOURS="linux-image-rt-amd64 linux-image-6.12-rt-amd64 linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"
 case "${1:-}" in
 --debug) KERNELS=debug ;;
@@ -254,10 +254,10 @@ fi
 wait $vmm $reader 2>/dev/null	# not a bare wait: the keeper never ends
 
 # 8. ac97play to files: WAV and FLAC, two readers at once; they end when the device goes.
+# (-W: the guest starts only once both have the node open; readers begin where the writer is.)
 ac97play -q -o /tmp/out/play.wav & a=$!
 ac97play -q -o /tmp/out/play.flac & b=$!
-sleep 0.5
-ac97-testvm -q -s 2 /guest.bin >/dev/null
+ac97-testvm -q -W $a,$b -s 2 /guest.bin >/dev/null
 wait $a; ra=$?
 wait $b; rb=$?
 echo "RIG play_files_rc=$ra,$rb"
@@ -266,14 +266,20 @@ echo "RIG play_files_rc=$ra,$rb"
 if [ -s /mod/snd.order ]; then
 for m in $(cat /mod/snd.order); do insmod /mod/$m.ko; done
 # (TCG can stall a process for tens of ms: give both ends room, and report the lag seen.)
-arecord -q -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 8 --buffer-time=1000000 /tmp/out/live.wav & rec=$!
+arecord -D hw:Loopback,1,0 -f S16_LE -r 48000 -c 2 -d 8 --buffer-time=1000000 /tmp/out/live.wav \
+	2>/tmp/out/arecord.txt & rec=$!
 ac97play -s -l 200 -D hw:Loopback,0,0 2>/tmp/out/live-status.txt & pl=$!
-sleep 0.5
-ac97-testvm -q -s 2 /guest.bin >/dev/null
+# (aloop drops what is played while nobody captures: wait for arecord's capture device too.)
+for i in $(seq 500); do
+	ls -l /proc/$rec/fd 2>/dev/null | grep -q '/dev/snd/pcmC.*c$' && break
+	sleep 0.01
+done
+ac97-testvm -q -W $pl -s 2 /guest.bin >/dev/null
 wait $pl
 echo "RIG play_live_rc=$?"
 wait $rec
 sed 's/^/RIG status: /' /tmp/out/live-status.txt | tail -n 3
+grep -v '^Recording' /tmp/out/arecord.txt | sed 's/^/RIG arecord: /'	# its overruns, if any
 fi
 
 # 10. ac97play's errors, as a user sees them.
@@ -417,7 +423,7 @@ INIT
 	result $([[ $flac_res == PASS* ]]; echo $?) "$kver: ac97play -o FLAC: $flac_res"
 	if [ -n "$sound" ]; then
 		result $([ "$(get play_live_rc)" = 0 ] && [[ $live_res == PASS* ]]; echo $?) \
-			"$kver: ac97play live into snd-aloop, arecord at the other end: $live_res; worst lag ${lag:-?} ms"
+			"$kver: ac97play live into snd-aloop, arecord at the other end: $live_res; worst lag ${lag:-?} ms$(grep '^RIG arecord: ' "$console.txt" | head -n 3 | sed 's/^RIG/;/' | tr '\n' ' ')"
 	else
 		echo "skip - $kver: ac97play live into snd-aloop not run: this kernel has no sound drivers (no snd-aloop.ko)"
 	fi

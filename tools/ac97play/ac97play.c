@@ -91,7 +91,7 @@ static int open_node(const char *node, int quiet, int no_wait)
 				"no such device (is the module loaded? modprobe ac97_emu)" :
 				"no VM has a device attached yet");
 		said = 1;
-		usleep(200000);
+		usleep(20000);	/* readers start where the device is: open soon after it appears */
 	}
 	return -1;
 }

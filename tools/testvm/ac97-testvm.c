@@ -4,7 +4,7 @@
  * the freestanding test guest (guest.bin) against it, while a second thread
  * reads the device's PCM node and checks every byte against the pattern.
  *
- *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H N [-V N]] [-q] guest.bin
+ *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H N [-V N]] [-q] guest.bin
  *
  *   -m     move the BARs after attaching (as a guest reprogramming PCI
  *          config would); the guest checks the old ranges no longer decode
@@ -15,6 +15,10 @@
  *   -V N   with -H: N more vCPUs race run/stop/reset/LVI/BDBAR meanwhile
  *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
  *          bytes at a time: each must get the whole pattern too
+ *   -W PIDS  before the guest runs, wait until each of these processes
+ *          (comma-separated) has the PCM node open: a reader that opens
+ *          late misses the start of the stream (readers begin at the
+ *          writer's position), and the test would blame the device
  *
  * Exit status 0 only if the guest's register sweep passed, it played to the
  * end, and the PCM node delivered exactly the pattern, in order (with -D:
@@ -94,6 +98,56 @@ struct pcm_check {
 static int quiet;
 static volatile sig_atomic_t detached;
 static unsigned long strays;
+
+/* Does process @pid have @node, or the /dev/ac97pcm alias, open? */
+static int has_node_open(long pid, const char *node)
+{
+	char dir[64], link[64 + 256], target[256];
+	struct dirent *d;
+	int found = 0;
+	DIR *fds;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	fds = opendir(dir);
+	if (!fds)
+		return -1;
+	while (!found && (d = readdir(fds))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, d->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		found = !strcmp(target, node) || !strcmp(target, "/dev/ac97pcm");
+	}
+	closedir(fds);
+	return found;
+}
+
+/* -W: wait up to 10 s for each reader; 0 if all have the node open. */
+static int wait_for_readers(const char *pids, const char *node)
+{
+	const char *p = pids;
+
+	while (*p) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+		int i, open_now = 0;
+
+		if (end == p || pid <= 0)
+			return -1;
+		for (i = 0; i < 1000 && !(open_now = has_node_open(pid, node)); i++)
+			usleep(10000);
+		if (open_now != 1) {
+			fprintf(stderr, "ac97-testvm: process %ld %s %s\n", pid,
+				open_now < 0 ? "is gone, it never opened" : "did not open", node);
+			return -1;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
 
 static void die(const char *what)
 {
@@ -483,8 +537,9 @@ int main(int argc, char **argv)
 	int opt, rc, i, ok, move = 0, hostile_rounds = 0, nr_racers = 0;
 	struct racer racers[MAX_RACERS] = { 0 };
 	pthread_t racer_thr[MAX_RACERS];
+	const char *wait_pids = NULL;
 
-	while ((opt = getopt(argc, argv, "s:b:qmD:rH:V:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmD:rW:H:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -492,16 +547,17 @@ int main(int argc, char **argv)
 		case 'm': move = 1; break;
 		case 'D': det.ms = atoi(optarg); break;
 		case 'r': readers = 5; break;
+		case 'W': wait_pids = optarg; break;
 		case 'H': hostile_rounds = atoi(optarg); break;
 		case 'V': nr_racers = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
 	    nr_racers < 0 || nr_racers > MAX_RACERS || (nr_racers && !hostile_rounds)) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -554,6 +610,8 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	}
 	usleep(100000);
+	if (wait_pids && wait_for_readers(wait_pids, pc.path))
+		return 1;
 
 	if (det.ms) {
 		struct sigaction sa = { .sa_handler = on_usr1 };
