@@ -24,6 +24,12 @@ if [ -x "$out/play_util_test" ]; then
 	failed=$((failed + f))
 	[ "$p" -gt 0 ] || failed=$((failed + 1))
 fi
+# The pattern checker the rig's verdicts rest on: it must fail what it should.
+python3 "$AC97_ROOT/scripts/check-pattern.py" --self-test >"$out/pattern.txt" 2>&1 && rc=0 || rc=1
+sed -n 's/^\(not \)\{0,1\}ok /  &/p' "$out/pattern.txt"
+p=$(grep -cE '^ok ' "$out/pattern.txt" || true)
+[ "$rc" = 0 ] && [ "$p" = 7 ] || { cat "$out/pattern.txt" >&2; rc=1; }
+result $rc "check-pattern.py --self-test: $p of 7 files judged right (a missing head, a swapped L/R, a changed sample fail)"
 # make install / uninstall, staged under a scratch root, for a stock kernel.
 kver=$(dpkg-query -W -f='${Depends}' linux-headers-6.12-amd64 | grep -oE 'linux-headers-[0-9][^ ,]*-amd64' | head -n1)
 kver=${kver#linux-headers-}
