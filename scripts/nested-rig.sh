@@ -303,6 +303,7 @@ wait $v; rv=$?
 hr() { sed -n "s/^RESULT $1=//p" /tmp/hostile.txt; }
 echo "RIG hostile=$rh,$rv rounds=$(hr hostile_rounds) racers=$(hr racers_parked) race_ops=$(hr race_ops) sweep_after=$(hr sweep_checks)/$(hr sweep_fails) dma_errors=$(hr dev_dma_errors) victim_bytes=$(sed -n 's/^RESULT pcm_bytes_verified=//p' /tmp/victim.txt)"
 grep -v '^RESULT' /tmp/hostile.txt | head -n 5 | sed 's/^/RIG hostile says: /'
+[ "$rv" = 0 ] || head -n 60 /tmp/victim.txt | sed 's/^/RIG victim says: /'	# which of its checks failed
 
 fi
 
@@ -434,6 +435,8 @@ INIT
 	result $(grep -q '^RIG error: .*hint: is the module loaded\|^RIG error: .*hint: is a VM' "$console.txt" &&
 		grep -q '^RIG error: .*name a .wav or .flac' "$console.txt"; echo $?) \
 		"$kver: ac97play error messages with hints"
+	[ "$(get hostile | cut -d' ' -f1)" = "0,0" ] ||
+		grep -E '^RIG (hostile|victim) says: ' "$console.txt" >&2 || true
 	result $([ "$(get hostile | cut -d' ' -f1)" = "0,0" ]; echo $?) \
 		"$kver: hostile guest (DMA at MMIO/past RAM/4 GiB edge, odd/zero/max lengths, descriptors rewritten and resets mid-DMA, every width at every offset, unacked interrupts, absurd rates, 3 vCPUs racing run/stop/reset/LVI/BDBAR), then a cold reset and a full register sweep: $(get hostile | cut -d' ' -f2-); the VM next to it played bit-exact"
 	result $([ "$(grep -c '^RIG unload=ok' "$console.txt")" = 2 ]; echo $?) \
