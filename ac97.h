@@ -139,8 +139,13 @@ struct ac97_reader {
  *	the DMA thread reads guest memory with no lock held and commits only
  *	if @gen has not moved meanwhile
  * @unplugged: set once by ac97_dev_unplug(); PCM out never runs again
+ * @po_phase: the channel PCM out's next sample belongs to (0 = left). It
+ *	carries over a pause and across buffers, as on the AC-link, and starts
+ *	again at 0 when the function is reset; the ring pads to it, so the
+ *	host stream stays frame-aligned whatever the guest does
  * @dma_errors: DMA reads that hit memory that is not guest RAM
  * @clock_slips: times the DMA thread was starved and gave up the lag
+ * @irq_raises: times the interrupt line went from low to high
  * @ops: host operations
  * @host: the host's cookie for @ops
  * @flags: %AC97_DEV_MANUAL or 0
@@ -166,10 +171,12 @@ struct ac97_dev {
 	u8 cas;
 	bool irq_level;
 	struct ac97_clock clock;
-	u32 gen;
+	u64 gen;
 	bool unplugged;
+	u8 po_phase;
 	u64 dma_errors;
 	u64 clock_slips;
+	u64 irq_raises;
 	const struct ac97_host_ops *ops;
 	void *host;
 	unsigned int flags;
@@ -207,7 +214,7 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info);
 int ac97_ring_init(struct ac97_ring *ring, size_t size);
 void ac97_ring_free(struct ac97_ring *ring);
 void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
-		     u32 rate, u16 channels);
+		     u32 rate, u16 channels, unsigned int first_channel);
 void ac97_ring_close(struct ac97_ring *ring);
 void ac97_reader_init(struct ac97_reader *reader, struct ac97_ring *ring);
 size_t ac97_reader_copy(struct ac97_reader *reader, void *dst, size_t max);

@@ -66,6 +66,7 @@ static void update_irq(struct ac97_dev *dev)
 	level = sta & AC97_GS_FUNC_INTS;
 	if (level != dev->irq_level) {
 		dev->irq_level = level;
+		dev->irq_raises += level;
 		dev->ops->set_irq(dev->host, level);
 	}
 }
@@ -138,6 +139,8 @@ static void func_reset(struct ac97_dev *dev, struct ac97_bm_func *f, u8 keep_cr)
 	f->sr = AC97_SR_DCH;
 	f->cr &= keep_cr;
 	f->bd_valid = false;
+	if (f == &dev->func[AC97_PO])
+		dev->po_phase = 0;
 	dev->gen++;
 }
 
@@ -476,7 +479,7 @@ static bool po_fetch_descriptor(struct ac97_dev *dev, struct ac97_bm_func *f)
 	__must_hold(&dev->lock)
 {
 	u64 gpa = (u64)f->bdbar + f->civ * AC97_BD_SIZE;
-	u32 gen = dev->gen;
+	u64 gen = dev->gen;
 	__le32 bd[2];
 	int ret;
 
@@ -508,9 +511,11 @@ static bool po_transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
 	__must_hold(&dev->lock)
 {
 	u32 count = min_t(u64, due, min_t(u32, f->picb, AC97_BOUNCE_BYTES / 2));
-	u64 gpa = f->buf_addr, first_sample;
+	u64 gpa = f->buf_addr;
+	unsigned int phase;
 	struct ac97_gain gain;
-	u32 gen = dev->gen, rate = dev->clock.rate;
+	u64 gen = dev->gen;
+	u32 rate = dev->clock.rate;
 	u16 channels = dev->clock.channels;
 	int ret;
 
@@ -526,7 +531,8 @@ static bool po_transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
 		po_dma_error(dev, f, gpa);
 		return false;
 	}
-	first_sample = dev->clock.samples_done;
+	phase = dev->po_phase;
+	dev->po_phase = (phase + count) % channels;
 	f->picb -= count;
 	f->buf_addr += count * 2;
 	dev->clock.samples_done += count;
@@ -535,9 +541,9 @@ static bool po_transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
 
 	/* Only this thread writes the ring: order is kept without the lock. */
 	spin_unlock(&dev->lock);
-	ac97_apply_gain((s16 *)dev->bounce, count,
-			do_div(first_sample, channels), channels, &gain);
-	ac97_ring_write(&dev->ring, dev->bounce, count * 2, rate, channels);
+	ac97_apply_gain((s16 *)dev->bounce, count, phase, channels, &gain);
+	ac97_ring_write(&dev->ring, dev->bounce, count * 2, rate, channels,
+			phase);
 	spin_lock(&dev->lock);
 	return true;
 }
@@ -603,6 +609,7 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
 	info->dma_errors = dev->dma_errors;
 	info->clock_slips = dev->clock_slips;
 	info->samples = dev->clock.samples_done;
+	info->irq_raises = dev->irq_raises;
 	spin_unlock(&dev->lock);
 }
 

@@ -20,8 +20,15 @@ MODULE_PARM_DESC(ring_kb,
 
 #define AC97_READ_CHUNK		PAGE_SIZE
 
-/* One open PCM node. */
+/*
+ * One open PCM node. @lock serialises everything that moves @reader or uses
+ * @bounce: read(), AC97_PCM_READ and AC97_PCM_GET_FORMAT, from any number
+ * of threads or io_uring at once on the same file (stream_open() leaves
+ * reads of a file unserialised). Lifetime: made by open, freed by the
+ * file's release; holds a reference on @dev.
+ */
 struct ac97_pcm_file {
+	struct mutex lock;
 	struct ac97_dev *dev;
 	struct ac97_reader reader;
 	u8 *bounce;
@@ -43,6 +50,7 @@ static int pcm_file_bind(struct file *file, struct ac97_dev *dev)
 		kfree(pf);
 		return -ENOMEM;
 	}
+	mutex_init(&pf->lock);
 	kref_get(&dev->ref);
 	pf->dev = dev;
 	ac97_reader_init(&pf->reader, &dev->ring);
@@ -76,9 +84,18 @@ static int pcm_release(struct inode *inode, struct file *file)
 	struct ac97_pcm_file *pf = file->private_data;
 
 	ac97_dev_put(pf->dev);
+	mutex_destroy(&pf->lock);
 	kfree(pf->bounce);
 	kfree(pf);
 	return 0;
+}
+
+/* Take the file's lock; -EAGAIN instead of waiting if @nonblock. */
+static int pcm_file_lock(struct ac97_pcm_file *pf, bool nonblock)
+{
+	if (nonblock)
+		return mutex_trylock(&pf->lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&pf->lock);
 }
 
 /* Where pcm_read() puts what it read: a VFS iterator or a user buffer. */
@@ -106,9 +123,10 @@ static size_t sink_put(struct pcm_sink *sink, const void *src, size_t n)
 /*
  * Read what is there (waiting for something unless @nonblock), never past a
  * format change. If @fmt, describe the format of the bytes read in it.
+ * Caller holds @pf->lock.
  */
-static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
-			bool nonblock, struct ac97_pcm_format *fmt)
+static ssize_t pcm_read_locked(struct ac97_pcm_file *pf, struct pcm_sink *sink,
+			       bool nonblock, struct ac97_pcm_format *fmt)
 {
 	struct ac97_reader *reader = &pf->reader;
 	struct ac97_ring *ring = reader->ring;
@@ -154,6 +172,18 @@ static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
 	return total;
 }
 
+static ssize_t pcm_read(struct ac97_pcm_file *pf, struct pcm_sink *sink,
+			bool nonblock, struct ac97_pcm_format *fmt)
+{
+	ssize_t ret = pcm_file_lock(pf, nonblock);
+
+	if (ret)
+		return ret;
+	ret = pcm_read_locked(pf, sink, nonblock, fmt);
+	mutex_unlock(&pf->lock);
+	return ret;
+}
+
 static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct pcm_sink sink = { .iter = to };
@@ -175,12 +205,17 @@ static long pcm_ioctl_read(struct file *file, struct ac97_pcm_read __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	sink = (struct pcm_sink) { .ubuf = u64_to_user_ptr(req.buf), .len = req.len };
+	n = pcm_file_lock(pf, file->f_flags & O_NONBLOCK);
+	if (n)
+		return n;
 	ac97_reader_format(&pf->reader, &req.format);
-	n = pcm_read(pf, &sink, file->f_flags & O_NONBLOCK, &req.format);
+	n = pcm_read_locked(pf, &sink, file->f_flags & O_NONBLOCK, &req.format);
+	if (n >= 0)
+		ac97_reader_format(&pf->reader, &next);
+	mutex_unlock(&pf->lock);
 	if (n < 0)
 		return n;
 	req.bytes = n;
-	ac97_reader_format(&pf->reader, &next);
 	req.format.bytes_ready = next.serial == req.format.serial ? next.bytes_ready : 0;
 	req.format.overruns = next.overruns;
 	req.format.lost_bytes = next.lost_bytes;
@@ -212,7 +247,10 @@ static long pcm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return pcm_ioctl_read(file, (struct ac97_pcm_read __user *)arg);
 	if (cmd != AC97_PCM_GET_FORMAT)
 		return -ENOTTY;
+	if (mutex_lock_interruptible(&pf->lock))
+		return -EINTR;
 	ac97_reader_format(&pf->reader, &fmt);
+	mutex_unlock(&pf->lock);
 	if (copy_to_user((void __user *)arg, &fmt, sizeof(fmt)))
 		return -EFAULT;
 	return 0;

@@ -22,7 +22,8 @@ int ac97_ring_init(struct ac97_ring *ring, size_t size)
 	memset(ring, 0, sizeof(*ring));
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->wait);
-	ring->buf = vmalloc(size);
+	/* Zeroed: a reader can never be handed memory the device did not write. */
+	ring->buf = vzalloc(size);
 	if (!ring->buf)
 		return -ENOMEM;
 	ring->size = size;
@@ -61,30 +62,53 @@ static void ring_add_mark(struct ac97_ring *ring, u32 rate, u16 channels)
 	};
 }
 
+/* Under ring->lock: append @len bytes of @data, or of zeros if @data is NULL. */
+static void ring_put(struct ac97_ring *ring, const void *data, size_t len)
+{
+	size_t off = ring->wpos & (ring->size - 1);
+	size_t first = min(len, ring->size - off);
+
+	if (data) {
+		memcpy(ring->buf + off, data, first);
+		memcpy(ring->buf, data + first, len - first);
+	} else {
+		memset(ring->buf + off, 0, first);
+		memset(ring->buf, 0, len - first);
+	}
+	ring->wpos += len;
+}
+
 /**
  * ac97_ring_write() - append PCM to the ring
  * @ring: the ring
  * @data: samples
- * @len: bytes, at most the ring size
+ * @len: bytes, at most the ring size less one frame
  * @rate: frames per second of these samples
  * @channels: channels per frame
+ * @first_channel: the channel of the first sample (0 = left)
+ *
+ * Readers count frames from the start of each format's segment, so the
+ * samples must land in their own channel's slot: if the stream stopped
+ * mid-frame (the guest reset PCM out after an odd number of samples), the
+ * rest of that frame is filled with silence first.
  *
  * Context: any; never sleeps, never waits for readers.
  */
 void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
-		     u32 rate, u16 channels)
+		     u32 rate, u16 channels, unsigned int first_channel)
 {
-	size_t off, first;
+	const struct ac97_fmt_mark *mark;
+	unsigned int pad;
 
-	if (WARN_ON_ONCE(len > ring->size))
+	if (WARN_ON_ONCE(len + 2 * channels > ring->size || !channels))
 		return;
 	spin_lock(&ring->lock);
 	ring_add_mark(ring, rate, channels);
-	off = ring->wpos & (ring->size - 1);
-	first = min(len, ring->size - off);
-	memcpy(ring->buf + off, data, first);
-	memcpy(ring->buf, data + first, len - first);
-	ring->wpos += len;
+	mark = ring_mark(ring, ring->nr_marks - 1);
+	pad = (first_channel + channels -
+	       ((ring->wpos - mark->pos) / 2) % channels) % channels;
+	ring_put(ring, NULL, 2 * pad);
+	ring_put(ring, data, len);
 	spin_unlock(&ring->lock);
 	if (wq_has_sleeper(&ring->wait))
 		wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
@@ -127,6 +151,18 @@ static u64 segment_end(struct ac97_ring *ring, int mark)
 	return ring->wpos;
 }
 
+/*
+ * Under ring->lock: bytes of one format the reader can have now. Never
+ * negative: a reader is never past the writer (ac97_reader_advance() clamps).
+ */
+static u64 reader_avail(struct ac97_reader *reader)
+{
+	struct ac97_ring *ring = reader->ring;
+	u64 end = segment_end(ring, mark_at(ring, reader->rpos));
+
+	return end > reader->rpos ? end - reader->rpos : 0;
+}
+
 /* Under ring->lock: skip a reader that fell behind to the oldest audio left. */
 static void reader_catch_up(struct ac97_reader *reader)
 {
@@ -164,8 +200,7 @@ static size_t reader_peek(struct ac97_reader *reader, void *dst, size_t max)
 	size_t len, off, first;
 
 	reader_catch_up(reader);
-	len = min_t(u64, max, segment_end(ring, mark_at(ring, reader->rpos)) -
-			      reader->rpos);
+	len = min_t(u64, max, reader_avail(reader));
 	off = reader->rpos & (ring->size - 1);
 	first = min(len, ring->size - off);
 	memcpy(dst, ring->buf + off, first);
@@ -203,12 +238,18 @@ size_t ac97_reader_peek(struct ac97_reader *reader, void *dst, size_t max,
 	return len;
 }
 
-/* Consume @len bytes that ac97_reader_peek() returned. */
+/*
+ * Consume @len bytes that ac97_reader_peek() returned. The caller serialises
+ * peek and advance on one reader; should two ever advance past the same bytes,
+ * the reader stops at the writer rather than pass it.
+ */
 void ac97_reader_advance(struct ac97_reader *reader, size_t len)
 {
-	spin_lock(&reader->ring->lock);
-	reader->rpos += len;
-	spin_unlock(&reader->ring->lock);
+	struct ac97_ring *ring = reader->ring;
+
+	spin_lock(&ring->lock);
+	reader->rpos = min(reader->rpos + len, ring->wpos);
+	spin_unlock(&ring->lock);
 }
 
 size_t ac97_reader_copy(struct ac97_reader *reader, void *dst, size_t max)
@@ -253,8 +294,7 @@ void ac97_reader_format(struct ac97_reader *reader, struct ac97_pcm_format *fmt)
 		/* Waiting at the very start: the first data will carry mark 0. */
 		fmt->serial = ring_mark(ring, 0)->serial - 1;
 	}
-	fmt->bytes_ready = min_t(u64, U32_MAX,
-				 segment_end(ring, m) - reader->rpos);
+	fmt->bytes_ready = min_t(u64, U32_MAX, reader_avail(reader));
 	fmt->overruns = reader->overruns;
 	fmt->lost_bytes = reader->lost_bytes;
 	spin_unlock(&ring->lock);

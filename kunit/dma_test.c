@@ -328,6 +328,63 @@ static void dma_reset_while_running(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.dev->clock.running, false);
 }
 
+/* Read @n samples of the host stream into @out (they must all be there). */
+static void read_samples(struct play *p, s16 *out, size_t n)
+{
+	KUNIT_ASSERT_EQ(p->test, ac97_reader_copy(&p->reader, out, 2 * n), 2 * n);
+	KUNIT_EXPECT_EQ(p->test, ac97_reader_copy(&p->reader, out + n, 2), 0);
+}
+
+/*
+ * The guest resets PCM out after an odd number of samples (snd-intel8x0
+ * measuring the clock at probe does) and plays again: its next sample is a
+ * left one again, so the host stream gets one silent sample to finish the
+ * frame, and every later frame is [left, right], with each channel's gain
+ * on its own samples. Without the pad every later frame would be swapped.
+ */
+static void dma_reset_mid_frame_keeps_channels(struct kunit *test)
+{
+	/* left muted by attenuation (-46.5 dB), right at 0 dB */
+	static const s16 want[] = { 0, 2, 0, 0, 0, 5, 0, 7 };
+	struct play p;
+	s16 got[ARRAY_SIZE(want) + 1];
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	nam_ww(p.dev, AC97_PCM_OUT, 0x1f08);
+	play_bd(&p, 0, 3, 0);			/* samples 1, 2, 3 */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RR);
+	bm_wl(p.dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	play_bd(&p, 0, 4, 0);			/* samples 4, 5, 6, 7 */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	read_samples(&p, got, ARRAY_SIZE(want));
+	KUNIT_EXPECT_MEMEQ(test, got, want, sizeof(want));
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 7);
+}
+
+/*
+ * A pause after an odd number of samples is not a reset: the guest resumes
+ * mid-frame in the same buffer, and the stream goes on without a pad.
+ */
+static void dma_pause_mid_frame_continues(struct kunit *test)
+{
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 10, 0);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 10417);		/* 1 sample at 96 000 samples/s */
+	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), 0);
+	advance(&p, MS);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 10);
+}
+
 /*
  * PICB between transfers follows the playback clock to the sample, thanks
  * to the fetch lead; but it never reports as played what was not fetched.
@@ -625,6 +682,8 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(dma_outside_memory),
 	KUNIT_CASE(dma_reset_while_running),
 	KUNIT_CASE(dma_unplug_ends_stream),
+	KUNIT_CASE(dma_reset_mid_frame_keeps_channels),
+	KUNIT_CASE(dma_pause_mid_frame_continues),
 	KUNIT_CASE(dma_picb_position),
 	KUNIT_CASE(dma_rate_exact),
 	KUNIT_CASE(dma_rate_change_marks_stream),

@@ -30,12 +30,13 @@ static void pcm_read_reports_format_of_its_bytes(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ring);
 	KUNIT_ASSERT_EQ(test, ac97_ring_init(ring, SZ_64K), 0);
 	pf->bounce = kunit_kzalloc(test, AC97_READ_CHUNK, GFP_KERNEL);
+	mutex_init(&pf->lock);
 	ac97_reader_init(&pf->reader, ring);
 	ac97_reader_format(&pf->reader, &fmt);
 	KUNIT_EXPECT_EQ(test, fmt.serial, 0);	/* nothing yet */
 
-	ac97_ring_write(ring, data, 40, 44100, 2);
-	ac97_ring_write(ring, data, 24, 22050, 2);
+	ac97_ring_write(ring, data, 40, 44100, 2, 0);
+	ac97_ring_write(ring, data, 24, 22050, 2, 0);
 	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, sizeof(out));
 	sink = (struct pcm_sink) { .iter = &iter };
 	KUNIT_EXPECT_EQ(test, pcm_read(pf, &sink, true, &fmt), 40);

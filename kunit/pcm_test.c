@@ -29,6 +29,20 @@ static u8 stream_byte(u64 pos)
 	return (u8)(pos * 7 + (pos >> 8));
 }
 
+/*
+ * These tests write a gapless byte stream: each write continues in the
+ * channel where the last one stopped, so the ring never pads.
+ */
+static unsigned int next_channel(struct ac97_ring *ring, u32 rate)
+{
+	const struct ac97_fmt_mark *last;
+
+	if (!ring->nr_marks)
+		return 0;
+	last = &ring->marks[(ring->first_mark + ring->nr_marks - 1) % AC97_RING_MARKS];
+	return last->rate == rate ? ((ring->wpos - last->pos) / 2) % 2 : 0;
+}
+
 static void write_stream(struct ac97_ring *ring, u64 *pos, size_t len, u32 rate)
 {
 	u8 buf[256];
@@ -38,7 +52,7 @@ static void write_stream(struct ac97_ring *ring, u64 *pos, size_t len, u32 rate)
 		n = min(len, sizeof(buf));
 		for (i = 0; i < n; i++)
 			buf[i] = stream_byte(*pos + i);
-		ac97_ring_write(ring, buf, n, rate, 2);
+		ac97_ring_write(ring, buf, n, rate, 2, next_channel(ring, rate));
 		*pos += n;
 		len -= n;
 	}
@@ -167,6 +181,42 @@ static void ring_marks_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, read_check(test, &r, 512, 400), 100);
 }
 
+/*
+ * Two threads on one file peek the same bytes and both consume them (what an
+ * unserialised read path did): the reader stops at the writer, reports
+ * nothing ready rather than 4 GiB, and then gets exactly what comes next,
+ * never memory the device did not write.
+ */
+static void ring_reader_never_passes_writer(struct kunit *test)
+{
+	struct ac97_ring *ring = ring_new(test);
+	struct ac97_pcm_format fmt;
+	struct ac97_fmt_mark seg;
+	struct ac97_reader r;
+	u8 *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	u64 wpos = 0;
+	size_t a, b;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	kunit_add_action(test, ring_free_action, ring);
+	ac97_reader_init(&r, ring);
+	write_stream(ring, &wpos, 1024, 48000);
+	a = ac97_reader_peek(&r, buf, 4096, &seg);
+	b = ac97_reader_peek(&r, buf, 4096, &seg);
+	KUNIT_EXPECT_EQ(test, a, 1024);
+	KUNIT_EXPECT_EQ(test, b, 1024);
+	ac97_reader_advance(&r, a);
+	ac97_reader_advance(&r, b);
+	KUNIT_EXPECT_EQ(test, r.rpos, 1024);
+	ac97_reader_format(&r, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 0);
+	KUNIT_EXPECT_EQ(test, ac97_reader_peek(&r, buf, 4096, &seg), 0);
+	KUNIT_EXPECT_FALSE(test, ac97_reader_ready(&r));
+	write_stream(ring, &wpos, 1024, 48000);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 512, 1024), 512);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 512, 1536), 512);
+}
+
 static void ring_close_eof(struct kunit *test)
 {
 	struct ac97_ring *ring = ring_new(test);
@@ -287,6 +337,7 @@ static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(ring_overrun),
 	KUNIT_CASE(ring_format_change),
 	KUNIT_CASE(ring_marks_overflow),
+	KUNIT_CASE(ring_reader_never_passes_writer),
 	KUNIT_CASE(ring_close_eof),
 	KUNIT_CASE(pcm_node_read),
 	KUNIT_CASE(pcm_node_naming),

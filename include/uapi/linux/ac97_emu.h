@@ -122,6 +122,10 @@ struct ac97_attach {
  * @dma_errors:	DMA reads that hit guest memory that is not RAM
  * @clock_slips: times the DMA thread was starved for over 100 ms
  * @samples:	PCM out samples taken from guest memory
+ * @irq_raises:	times the interrupt line went from low to high. A guest
+ *		that clears the status in its handler gets one interrupt per
+ *		raise; a line still high at the guest's EOI is delivered again
+ *		without a new raise
  */
 struct ac97_dev_info {
 	__u32 index;
@@ -129,6 +133,7 @@ struct ac97_dev_info {
 	__u64 dma_errors;
 	__u64 clock_slips;
 	__u64 samples;
+	__u64 irq_raises;
 };
 
 /* On /dev/ac97ctl: attach; returns the device handle fd (O_CLOEXEC). */
