@@ -7,6 +7,7 @@
  *   ac97-ctltest [-n ATTACH_CYCLES]
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -63,10 +64,13 @@ static int new_vm(void)
 	return vm;
 }
 
+/* An irqfd eventfd and its resample eventfd: two, as a VMM has. */
+static int rs_efd;
+
 static struct ac97_attach good(int vm, int efd)
 {
 	struct ac97_attach a = {
-		.vm_fd = vm, .irq_fd = efd, .resample_fd = efd,
+		.vm_fd = vm, .irq_fd = efd, .resample_fd = rs_efd,
 		.bars = { .nam_base = 0xc000, .nabm_base = 0xc100,
 			  .map = AC97_MAP_NAM | AC97_MAP_NABM },
 	};
@@ -109,6 +113,9 @@ static void bad_fds(int vm, int efd)
 	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "closed resample fd");
 	a.resample_fd = kvm_fd;
 	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "/dev/kvm as resample eventfd");
+	a.resample_fd = efd;
+	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a),
+		   "the irq eventfd as its own resample eventfd (would re-raise itself for ever)");
 	EXPECT_ERR(EFAULT, ioctl_errno(ctl, AC97_CTL_ATTACH, (void *)8), "bad pointer");
 	EXPECT_ERR(ENOTTY, ioctl_errno(ctl, _IO(0xa9, 0x7f), NULL), "unknown ioctl on /dev/ac97ctl");
 }
@@ -173,8 +180,10 @@ static void double_attach_and_move(int vm, int efd)
 	      i1.index != i2.index, "two devices, two PCM nodes (%u, %u)", i1.index, i2.index);
 	bars = b.bars;
 	EXPECT_ERR(EBUSY, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move onto the other device");
+	/* Still h1's: a third device cannot have them. */
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a),
+		   "failed move left the old BARs in place (a new device on them is refused)");
 	bars = a.bars;
-	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "failed move left the old BARs in place");
 	bars.nam_base = 0xe000;
 	bars.nabm_base = 0xe100;
 	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move both BARs");
@@ -223,21 +232,78 @@ static void vm_closed_first(int efd)
 		close(h);
 }
 
-static void cycles(int n, int efd)
+/* Entries of a directory, or -1. */
+static int count_entries(const char *path)
 {
-	int vm = new_vm(), i, ok = 0;
-	struct ac97_attach a = good(vm, efd);
+	struct dirent *d;
+	DIR *dir = opendir(path);
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* Open files in the whole system (the first field of file-nr). */
+static long open_files(void)
+{
+	long n = -1;
+	FILE *f = fopen("/proc/sys/fs/file-nr", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * Attach and detach @n times, with new eventfds every cycle and a new VM
+ * every 100: a reference the module failed to drop on a VM, a file or an
+ * eventfd would keep it alive. VMs are counted by KVM's debugfs directories
+ * (one per VM, removed when it is destroyed), files by file-nr.
+ */
+static void cycles(int n)
+{
+	int vms0 = count_entries("/sys/kernel/debug/kvm"), vms1, i, ok = 0;
+	long files0 = open_files(), files1;
+	int vm = -1;
 
 	for (i = 0; i < n; i++) {
-		int h = ioctl(ctl, AC97_CTL_ATTACH, &a);
+		int irq = eventfd(0, EFD_CLOEXEC), rs = eventfd(0, EFD_CLOEXEC), h;
+		struct ac97_attach a;
 
+		if (i % 100 == 0) {
+			if (vm >= 0)
+				close(vm);
+			vm = new_vm();
+		}
+		a = good(vm, irq);
+		a.resample_fd = rs;
+		h = ioctl(ctl, AC97_CTL_ATTACH, &a);
 		if (h >= 0) {
 			ok++;
 			close(h);
 		}
+		close(irq);
+		close(rs);
 	}
-	check(ok == n, "%d attach/detach cycles on one VM (%d succeeded)", n, ok);
 	close(vm);
+	check(ok == n, "%d attach/detach cycles, new eventfds each, a new VM every 100 (%d succeeded)",
+	      n, ok);
+	usleep(200000);		/* files are freed after an RCU grace period */
+	vms1 = count_entries("/sys/kernel/debug/kvm");
+	files1 = open_files();
+	check(vms0 >= 0 && vms1 == vms0,
+	      "every VM of the cycles destroyed: KVM debugfs VM directories %d before, %d after",
+	      vms0, vms1);
+	check(files0 > 0 && files1 - files0 < n / 10 + 16,
+	      "no file or eventfd kept: %ld open files before, %ld after (one per cycle would be +%d)",
+	      files0, files1, n);
 }
 
 int main(int argc, char **argv)
@@ -255,12 +321,13 @@ int main(int argc, char **argv)
 	}
 	vm = new_vm();
 	efd = eventfd(0, EFD_CLOEXEC);
+	rs_efd = eventfd(0, EFD_CLOEXEC);
 	bad_fds(vm, efd);
 	bad_bars(vm, efd);
 	double_attach_and_move(vm, efd);
 	foreign_vm(vm, efd);
 	vm_closed_first(efd);
-	cycles(n, efd);
+	cycles(n);
 	close(vm);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

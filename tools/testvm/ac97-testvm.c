@@ -8,6 +8,10 @@
  *
  *   -m     move the BARs after attaching (as a guest reprogramming PCI
  *          config would); the guest checks the old ranges no longer decode
+ *   -M N   with -V: move the BARs N times between two placements (decoding
+ *          off every fifth time) while the racing vCPUs read both, inside
+ *          the handlers; every read must give the device's value or all
+ *          ones; then the guest plays at the first placement
  *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
  *          PCM reader must then see end of file after a clean prefix
  *   -H N   hostile guest: N rounds of attacks on the device (see guest.c);
@@ -70,6 +74,9 @@ static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_HOSTILE_ROUNDS] = "hostile_rounds",
 	[TV_R_RACE_OPS] = "race_ops",
 	[TV_R_RACERS_PARKED] = "racers_parked",
+	[TV_R_SPURIOUS_IRQS] = "spurious_irqs",
+	[TV_R_COALESCED] = "coalesced_completions",
+	[TV_R_EARLY_COMPLETIONS] = "early_completions",
 };
 
 #define MAX_RACERS	7
@@ -468,6 +475,35 @@ struct detacher {
 	unsigned int ms;
 };
 
+/* -M: the VMM moves the BARs under the racing vCPUs. */
+struct mover {
+	struct vm *vm;
+	volatile struct tv_params *p;
+	unsigned int moves, done;
+};
+
+static void *mover(void *arg)
+{
+	struct mover *m = arg;
+	unsigned int i;
+
+	while (!m->p->race_go)
+		usleep(1000);
+	for (i = 0; i < m->moves; i++) {
+		int last = i + 1 == m->moves, second = (i & 1) && !last;
+		struct ac97_bars bars = {
+			.nam_base = second ? NAM_MOVED : NAM_BASE,
+			.nabm_base = second ? NABM_MOVED : NABM_BASE,
+			.map = (i % 5 == 4 && !last) ? 0 : AC97_MAP_NAM | AC97_MAP_NABM,
+		};
+
+		if (ioctl(m->vm->handle, AC97_DEV_SET_BARS, &bars) == 0)
+			m->done++;
+	}
+	m->p->race_stop = 1;	/* vCPU 0 then plays at the first placement */
+	return NULL;
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -538,30 +574,36 @@ int main(int argc, char **argv)
 	struct racer racers[MAX_RACERS] = { 0 };
 	pthread_t racer_thr[MAX_RACERS];
 	const char *wait_pids = NULL;
+	struct mover mv = { 0 };
+	pthread_t mover_thread;
+	int racers_ok = 1;
 
-	while ((opt = getopt(argc, argv, "s:b:qmD:rW:H:V:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmM:D:rW:H:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
 		case 'q': quiet = 1; break;
 		case 'm': move = 1; break;
+		case 'M': mv.moves = atoi(optarg); break;
 		case 'D': det.ms = atoi(optarg); break;
 		case 'r': readers = 5; break;
 		case 'W': wait_pids = optarg; break;
 		case 'H': hostile_rounds = atoi(optarg); break;
 		case 'V': nr_racers = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
-	    nr_racers < 0 || nr_racers > MAX_RACERS || (nr_racers && !hostile_rounds)) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+	    nr_racers < 0 || nr_racers > MAX_RACERS ||
+	    (nr_racers && !hostile_rounds && !mv.moves) || (mv.moves && (!nr_racers || move))) {
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
-	alarm(30 + 20 * seconds + hostile_rounds);	/* a round takes well under 1 s */
+	/* a hostile round takes well under 1 s, a move well under 0.5 s */
+	alarm(30 + 20 * seconds + hostile_rounds + mv.moves / 2);
 
 	setup_vm(&vm, argv[optind]);
 	p = (struct tv_params *)(vm.ram + TV_PARAMS_GPA);
@@ -575,6 +617,10 @@ int main(int argc, char **argv)
 		p->mode = TV_MODE_HOSTILE;
 		p->total_samples = hostile_rounds;
 		p->racers = nr_racers;
+	} else if (mv.moves) {
+		p->racers = nr_racers;
+		p->alt_nam_base = NAM_MOVED;
+		p->alt_nabm_base = NABM_MOVED;
 	}
 	p->buf_samples = buf_samples;
 
@@ -626,8 +672,16 @@ int main(int argc, char **argv)
 	watched_racers = racers;
 	watched_nr_racers = nr_racers;
 	start_racers(&vm, racers, racer_thr, nr_racers);
+	if (mv.moves) {
+		mv.vm = &vm;
+		mv.p = p;
+		if (pthread_create(&mover_thread, NULL, mover, &mv))
+			die("pthread_create");
+	}
 	rc = run_guest(&vm);
 	t1 = now_s();
+	if (mv.moves)
+		pthread_join(mover_thread, NULL);
 	for (i = 0; i < nr_racers; i++) {
 		pthread_join(racer_thr[i], NULL);
 		if (racers[i].rc) {
@@ -681,13 +735,27 @@ int main(int argc, char **argv)
 	printf("RESULT dev_dma_errors=%llu\n", (unsigned long long)info.dma_errors);
 	printf("RESULT dev_clock_slips=%llu\n", (unsigned long long)info.clock_slips);
 	printf("RESULT dev_samples=%llu\n", (unsigned long long)info.samples);
+	printf("RESULT dev_irq_raises=%llu\n", (unsigned long long)info.irq_raises);
 	printf("RESULT stray_port_exits=%lu\n", strays);
+	if (mv.moves)
+		printf("RESULT bar_moves=%u/%u reads_first=%u reads_second=%u reads_all_ones=%u reads_bad=%u\n",
+		       mv.done, mv.moves, p->bar_reads[TV_BAR_READ_DEV_A],
+		       p->bar_reads[TV_BAR_READ_DEV_B], p->bar_reads[TV_BAR_READ_NONE],
+		       p->bar_reads[TV_BAR_READ_BAD]);
 	if (hostile_rounds) {
 		for (i = 0; i < nr_racers; i++)
 			rc |= racers[i].rc;
+		/* An attack that did not attack proves nothing: DMA errors, and
+		 * every racer in the race for real. */
+		int raced = 1;
+
+		for (i = 0; i < nr_racers; i++) {
+			printf("RESULT racer_%d_ops=%u\n", i + 1, p->racer_ops[i + 1]);
+			raced &= p->racer_ops[i + 1] >= 100;
+		}
 		ok = rc == 0 && vm.results[TV_R_HOSTILE_ROUNDS] == (uint32_t)hostile_rounds &&
-		     vm.results[TV_R_RACERS_PARKED] == (uint32_t)nr_racers &&
-		     (!nr_racers || vm.results[TV_R_RACE_OPS] > 0) &&
+		     vm.results[TV_R_RACERS_PARKED] == (uint32_t)nr_racers && raced &&
+		     info.dma_errors > 0 &&
 		     vm.results[TV_R_SWEEP_CHECKS] > 0 && vm.results[TV_R_SWEEP_FAILS] == 0;
 		printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
 		return ok ? 0 : 1;
@@ -701,11 +769,15 @@ int main(int argc, char **argv)
 		return ok ? 0 : 1;
 	}
 
+	for (i = 0; i < nr_racers; i++)
+		racers_ok &= racers[i].rc == 0;
 	ok = rc == 0 && vm.results[TV_R_SWEEP_FAILS] == 0 &&
 	     vm.results[TV_R_SWEEP_CHECKS] > 0 && !pc.error &&
 	     pc.mismatches == 0 && pc.samples == p->total_samples &&
 	     vm.results[TV_R_SAMPLES_QUEUED] == p->total_samples &&
-	     vm.results[TV_R_IRQS] >= vm.results[TV_R_BUFFERS_DONE] / 2 &&
+	     /* every raise of the line reached the guest once, and nothing else */
+	     vm.have[TV_R_SPURIOUS_IRQS] && vm.results[TV_R_SPURIOUS_IRQS] == 0 &&
+	     vm.results[TV_R_IRQS] == info.irq_raises &&
 	     vm.results[TV_R_BUFFERS_DONE] ==
 		(p->total_samples + buf_samples - 1) / buf_samples &&
 	     vm.results[TV_R_UNEXPECTED_IRQS] == 0 && info.dma_errors == 0 &&
@@ -715,7 +787,12 @@ int main(int argc, char **argv)
 			   extra[2].samples == pc.samples && !extra[2].mismatches &&
 			   extra[3].samples == pc.samples && !extra[3].mismatches &&
 			   extra[4].samples == pc.samples && !extra[4].mismatches)) &&
-	     (move || strays == 0);
+	     (move || strays == 0) &&
+	     (!mv.moves || (mv.done == mv.moves && racers_ok &&
+			    vm.results[TV_R_RACERS_PARKED] == (uint32_t)nr_racers &&
+			    p->bar_reads[TV_BAR_READ_BAD] == 0 &&
+			    p->bar_reads[TV_BAR_READ_DEV_A] && p->bar_reads[TV_BAR_READ_DEV_B] &&
+			    p->bar_reads[TV_BAR_READ_NONE]));
 	printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;
 }

@@ -105,13 +105,55 @@ static void nabm_image(uint8_t *img)
 	img[AC97_GLOB_STA + 1] = AC97_GS_PCR >> 8;
 }
 
+/*
+ * The codec after a reset, as the STAC9700 reads (ac97-emu's README): every
+ * register not listed reads 0. The secondary codec (0x80-0xff) is absent:
+ * its reads time out with all ones.
+ */
 static const struct { uint8_t reg; uint16_t val; } codec_reset[] = {
-	{ 0x00, 0x0000 }, { 0x02, 0x8000 }, { 0x04, 0x8000 }, { 0x06, 0x8000 },
-	{ 0x0a, 0x0000 }, { 0x0c, 0x8008 }, { 0x0e, 0x8008 }, { 0x10, 0x8808 },
-	{ 0x18, 0x8808 }, { 0x1a, 0x0000 }, { 0x1c, 0x8000 }, { 0x26, 0x000f },
-	{ 0x28, 0x0809 }, { 0x2a, 0x0000 }, { 0x2c, 0xbb80 }, { 0x32, 0xbb80 },
+	{ 0x02, 0x8000 }, { 0x04, 0x8000 }, { 0x06, 0x8000 }, { 0x0c, 0x8008 },
+	{ 0x0e, 0x8008 }, { 0x10, 0x8808 }, { 0x12, 0x8808 }, { 0x14, 0x8808 },
+	{ 0x16, 0x8808 }, { 0x18, 0x8808 }, { 0x1c, 0x8000 }, { 0x26, 0x000f },
+	{ 0x28, 0x0809 }, { 0x2c, 0xbb80 }, { 0x32, 0xbb80 }, { 0x34, 0xbb80 },
 	{ 0x7c, 0x8384 }, { 0x7e, 0x7600 },
 };
+
+static uint16_t codec_word(uint32_t reg)
+{
+	uint32_t i;
+
+	if (reg >= 0x80)
+		return 0xffff;
+	for (i = 0; i < sizeof(codec_reset) / sizeof(codec_reset[0]); i++)
+		if (codec_reset[i].reg == reg)
+			return codec_reset[i].val;
+	return 0;
+}
+
+/* NAM after a reset, at every offset and width: each byte from its word. */
+static void sweep_nam(void)
+{
+	static const uint32_t widths[] = { 1, 2, 4 };
+	uint32_t w, off, want, b;
+
+	for (w = 0; w < 3; w++) {
+		for (off = 0; off + widths[w] <= AC97_NAM_SIZE; off++) {
+			want = 0;
+			for (b = off; b < off + widths[w]; b++)
+				want |= (uint32_t)(codec_word(b & ~1u) >> (8 * (b & 1)) & 0xff)
+					<< (8 * (b - off));
+			expect(0, off, widths[w], in_width(nam + off, widths[w]), want);
+		}
+	}
+	/* Only whole words reach the codec: byte and odd writes are dropped. */
+	outb(nam + AC97_MASTER, 0x05);
+	outw(nam + AC97_MASTER + 1, 0x0505);
+	expect(0, AC97_MASTER, 2, inw(nam + AC97_MASTER), 0x8000);
+	outl(nam + AC97_MASTER, 0x00030102);	/* a dword writes two registers */
+	expect(0, AC97_MASTER, 4, inl(nam + AC97_MASTER), 0x00030102);
+	outw(nam + AC97_RESET, 0);
+	expect(0, AC97_MASTER, 4, inl(nam + AC97_MASTER), 0x80008000);
+}
 
 static void sweep(void)
 {
@@ -129,13 +171,7 @@ static void sweep(void)
 			expect(1, off, widths[w], in_width(nabm + off, widths[w]), want);
 		}
 	}
-	for (i = 0; i < sizeof(codec_reset) / sizeof(codec_reset[0]); i++)
-		expect(0, codec_reset[i].reg, 2, inw(nam + codec_reset[i].reg),
-		       codec_reset[i].val);
-	expect(0, 0x7c, 1, inb(nam + 0x7c), 0x84);
-	expect(0, 0x7d, 1, inb(nam + 0x7d), 0x83);
-	expect(0, 0x7c, 4, inl(nam + 0x7c), 0x76008384);
-	expect(0, 0x80, 2, inw(nam + 0x80), 0xffff);	/* no secondary codec */
+	sweep_nam();
 	expect(1, AC97_GLOB_STA, 4, inl(nabm + AC97_GLOB_STA),
 	       AC97_GS_PCR | AC97_GS_RCS);
 	outl(nabm + AC97_GLOB_STA, AC97_GS_RCS);
@@ -182,6 +218,7 @@ static void sweep(void)
 /* --- playback --- */
 
 static uint32_t next_sample, irqs, buffers_done, fifo_errors, unexpected;
+static uint32_t spurious, coalesced, early;
 static uint32_t done_idx;
 static volatile int finished;
 
@@ -204,29 +241,44 @@ static int fill(uint32_t i)
 	return 1;
 }
 
+/*
+ * Every buffer completion is seen here, by CIV moving past it (or, for the
+ * last one, PCM out parked at LVI). One interrupt may see several when the
+ * vCPU ran late (coalesced); a completion that lands between the SR read and
+ * the CIV read is counted now and its BCIS raises the next interrupt
+ * (early). An interrupt whose SR has no interrupt bit is spurious.
+ */
 void ac97_irq(void);
 void ac97_irq(void)
 {
-	uint16_t sr = inw(nabm + PO(AC97_BM_SR));
+	uint16_t sr = inw(nabm + PO(AC97_BM_SR)), now;
+	uint32_t seen = 0;
 	uint8_t civ;
 
 	outw(nabm + PO(AC97_BM_SR), sr & AC97_SR_W1C);
 	irqs++;
+	if (!(sr & (AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE)))
+		spurious++;
 	if (sr & AC97_SR_FIFOE)
 		fifo_errors++;
 	civ = inb(nabm + PO(AC97_BM_CIV));
 	while (done_idx != civ) {
-		buffers_done++;
+		seen++;
 		if (fill(done_idx))
 			outb(nabm + PO(AC97_BM_LVI), done_idx);
 		done_idx = (done_idx + 1) & AC97_BD_INDEX_MASK;
 	}
-	sr = inw(nabm + PO(AC97_BM_SR));
-	if ((sr & AC97_SR_DCH) && (sr & AC97_SR_CELV) &&
-	    next_sample == params->total_samples) {
-		buffers_done++;		/* the last one, parked at LVI */
+	now = inw(nabm + PO(AC97_BM_SR));
+	if ((now & AC97_SR_DCH) && (now & AC97_SR_CELV) &&
+	    next_sample == params->total_samples && !finished) {
+		seen++;		/* the last one, parked at LVI */
 		finished = 1;
 	}
+	buffers_done += seen;
+	if (seen > 1)
+		coalesced += seen - 1;
+	if ((sr & AC97_SR_BCIS) && !seen)
+		early++;
 	outb(PIC1, 0x20);	/* EOI */
 }
 
@@ -304,9 +356,14 @@ static void play(void)
 	outl(nabm + PO(AC97_BM_BDBAR), TV_BDL_GPA);
 	outb(nabm + PO(AC97_BM_LVI), filled - 1);
 	outb(nabm + PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	/*
+	 * Until the last buffer is done and its interrupt taken: then every
+	 * raise of the line has reached this handler (the VMM compares).
+	 */
 	for (;;) {
 		__asm__ volatile("cli");
-		if (finished)
+		if (finished && !(inw(nabm + PO(AC97_BM_SR)) &
+				  (AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE)))
 			break;
 		__asm__ volatile("sti; hlt");
 	}
@@ -319,6 +376,9 @@ static void play(void)
 	report(TV_R_SAMPLES_QUEUED, next_sample);
 	report(TV_R_FIFO_ERRORS, fifo_errors);
 	report(TV_R_UNEXPECTED_IRQS, unexpected);
+	report(TV_R_SPURIOUS_IRQS, spurious);
+	report(TV_R_COALESCED, coalesced);
+	report(TV_R_EARLY_COMPLETIONS, early);
 }
 
 /* --- a hostile guest --- */
@@ -359,6 +419,46 @@ static void out_any(uint16_t port, uint32_t width, uint32_t v)
 		outl(port, v);
 }
 
+/* One read of a BAR placement: the device's value, all ones, or torn. */
+static uint32_t classify(uint32_t got, uint32_t dev_value, uint32_t none, uint32_t at)
+{
+	if (got == dev_value)
+		return at;
+	return got == none ? TV_BAR_READ_NONE : TV_BAR_READ_BAD;
+}
+
+/*
+ * A racer in play mode (-M): read the codec's vendor ID and GLOB_CNT at both
+ * placements while the VMM moves the BARs between them; each read must give
+ * the device's value or all ones (not decoded there), never anything else.
+ */
+static void bar_reader(uint32_t id)
+{
+	const uint32_t nam_at[2] = { params->nam_base, params->alt_nam_base };
+	const uint32_t nabm_at[2] = { params->nabm_base, params->alt_nabm_base };
+	uint32_t counts[4] = { 0 }, ops = 0, i;
+
+	params->racer_stage[id & 7] = 1;
+	while (!params->race_go)
+		__asm__ volatile("pause");
+	params->racer_stage[id & 7] = 2;
+	while (!params->race_stop) {
+		for (i = 0; i < 2; i++) {
+			counts[classify(inw(nam_at[i] + AC97_VENDOR_ID1), 0x8384, 0xffff, i)]++;
+			counts[classify(inl(nabm_at[i] + AC97_GLOB_CNT), AC97_GC_COLD,
+					0xffffffff, i)]++;
+		}
+		ops += 4;
+		params->racer_ops[id & 7] = ops;
+	}
+	for (i = 0; i < 4; i++)
+		__atomic_fetch_add(&params->bar_reads[i], counts[i], __ATOMIC_SEQ_CST);
+	params->racer_stage[id & 7] = 3;
+	__atomic_fetch_add(&params->race_ops, ops, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&params->race_parked, 1, __ATOMIC_SEQ_CST);
+	outl(TV_PORT_EXIT, 0);
+}
+
 /*
  * What the other vCPUs do while vCPU 0 attacks: race it and each other on
  * run/stop/reset, LVI and the status bits of PCM out, until told to stop.
@@ -373,6 +473,10 @@ void racer_main(uint32_t id)
 		gate(&racer_idt[ops], exc_table[ops]);
 	ops = 0;
 	load_idt(racer_idt, 32);
+	if (params->mode == TV_MODE_PLAY) {
+		bar_reader(id);
+		return;
+	}
 	params->racer_stage[id & 7] = 1;
 	while (!params->race_go)
 		__asm__ volatile("pause");
@@ -507,6 +611,14 @@ void guest_main(void)
 		outl(TV_PORT_EXIT, fails ? 1 : 0);
 	}
 	sweep();
+	if (params->racers) {
+		/* The VMM moves the BARs under the racers, then says stop. */
+		puts_("guest: racers read while the BARs move\n");
+		params->race_go = 1;
+		while (!params->race_stop)
+			__asm__ volatile("pause");
+		end_race();
+	}
 	puts_("guest: sweep done, playing\n");
 	play();
 	puts_("guest: done\n");

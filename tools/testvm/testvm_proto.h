@@ -40,7 +40,21 @@ struct tv_params {
 	uint32_t race_ops;		/* register accesses the racers made */
 	uint32_t racer_stage[8];	/* per vCPU: 1 started, 2 racing, 3 parked */
 	uint32_t racer_ops[8];		/* per vCPU: accesses so far */
+	/*
+	 * Play mode with racers (ac97-testvm -M): they read both placements of
+	 * the BARs while the VMM moves them back and forth; vCPU 0 waits for
+	 * race_stop, then plays. Reads: the device's value at the first and
+	 * at the second placement, all ones (not decoded there), anything else.
+	 */
+	uint32_t alt_nam_base;
+	uint32_t alt_nabm_base;
+	uint32_t bar_reads[4];
 };
+
+#define TV_BAR_READ_DEV_A	0
+#define TV_BAR_READ_DEV_B	1
+#define TV_BAR_READ_NONE	2
+#define TV_BAR_READ_BAD		3
 
 enum tv_result {
 	TV_R_SWEEP_CHECKS = 1,
@@ -59,6 +73,9 @@ enum tv_result {
 	TV_R_HOSTILE_ROUNDS,
 	TV_R_RACE_OPS,
 	TV_R_RACERS_PARKED,
+	TV_R_SPURIOUS_IRQS,		/* PO's SR had no interrupt bit set */
+	TV_R_COALESCED,			/* completions beyond the first per irq */
+	TV_R_EARLY_COMPLETIONS,		/* seen before their BCIS (see guest.c) */
 	TV_R_COUNT
 };
 
