@@ -112,8 +112,9 @@ for s in $SUITES; do
 		failed=$((failed + 1))
 		continue
 	fi
-	p=$(grep -cE '^    ok [0-9]+ ' "$f" || true)
-	n=$(grep -cE '^    not ok [0-9]+ ' "$f" || true)
+	# A skipped case proves nothing: it counts as a failure.
+	p=$(grep -E '^    ok [0-9]+ ' "$f" | grep -cv '# SKIP' || true)
+	n=$(grep -cE '^    not ok [0-9]+ |^    ok [0-9]+ .*# SKIP' "$f" || true)
 	grep -E '^    not ok |^    # .*(Expected|FAIL|fail)|^        # ' "$f" | head -n 40 >&2 || true
 	printf '%-18s %3d passed, %d failed\n' "$s" "$p" "$n"
 	passed=$((passed + p))

@@ -15,21 +15,32 @@ else
 	cat "$out/build.log" >&2
 	result 1 "userspace tools build"
 fi
+# cmocka's TAP: every test of the plan must report ok, and the program exit 0.
 if [ -x "$out/play_util_test" ]; then
-	CMOCKA_MESSAGE_OUTPUT=TAP "$out/play_util_test" >"$out/tap.txt" 2>&1 || true
+	CMOCKA_MESSAGE_OUTPUT=TAP "$out/play_util_test" >"$out/tap.txt" 2>&1 && rc=0 || rc=$?
 	cat "$out/tap.txt"
+	plan=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$out/tap.txt" | head -n1)
 	p=$(grep -cE '^ok ' "$out/tap.txt" || true)
 	f=$(grep -cE '^not ok ' "$out/tap.txt" || true)
 	passed=$((passed + p))
 	failed=$((failed + f))
-	[ "$p" -gt 0 ] || failed=$((failed + 1))
+	result $([ "$rc" = 0 ] && [ -n "$plan" ] && [ "$p" = "$plan" ]; echo $?) \
+		"play_util_test: $p of its plan of ${plan:-?} passed, exit $rc"
+else
+	result 1 "play_util_test was not built"
 fi
-# The pattern checker the rig's verdicts rest on: it must fail what it should.
-python3 "$AC97_ROOT/scripts/check-pattern.py" --self-test >"$out/pattern.txt" 2>&1 && rc=0 || rc=1
-sed -n 's/^\(not \)\{0,1\}ok /  &/p' "$out/pattern.txt"
-p=$(grep -cE '^ok ' "$out/pattern.txt" || true)
-[ "$rc" = 0 ] && [ "$p" = 7 ] || { cat "$out/pattern.txt" >&2; rc=1; }
-result $rc "check-pattern.py --self-test: $p of 7 files judged right (a missing head, a swapped L/R, a changed sample fail)"
+# The checkers the rig's verdicts rest on: each must fail what it should.
+self_test() {	# $1 = name, $2 = cases it must judge, then the command
+	local name=$1 want=$2 rc p
+	shift 2
+	"$@" >"$out/$name.txt" 2>&1 && rc=0 || rc=1
+	sed -n 's/^\(not \)\{0,1\}ok /  &/p' "$out/$name.txt"
+	p=$(grep -cE '^ok ' "$out/$name.txt" || true)
+	[ "$rc" = 0 ] && [ "$p" = "$want" ] || { cat "$out/$name.txt" >&2; rc=1; }
+	result $rc "$name --self-test: $p of $want cases judged right"
+}
+self_test check-pattern.py 7 python3 "$AC97_ROOT/scripts/check-pattern.py" --self-test
+self_test analyze-capture.py 10 python3 "$AC97_ROOT/scripts/analyze-capture.py" --self-test
 # make install / uninstall, staged under a scratch root, for a stock kernel.
 kver=$(dpkg-query -W -f='${Depends}' linux-headers-6.12-amd64 | grep -oE 'linux-headers-[0-9][^ ,]*-amd64' | head -n1)
 kver=${kver#linux-headers-}

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Just enough of the kernel's API to compile ac97-emu's device model
- * (ac97_mixer.c, ac97_bm.c, ac97_ring.c) in userspace for libFuzzer. One
- * thread: a spinlock only checks it is not taken twice or freed unheld; wait
- * queues are no-ops. The DMA thread is never started
- * (AC97_DEV_MANUAL), so its primitives abort if reached. Allocations are
- * plain malloc(), so AddressSanitizer sees every byte the model touches.
+ * (ac97_mixer.c, ac97_bm.c, ac97_ring.c) in userspace: for libFuzzer (one
+ * thread: a spinlock only checks it is not taken twice or freed unheld) and,
+ * with KSHIM_THREADS, for the ThreadSanitizer race test (tools/race: a
+ * spinlock is a pthread mutex, a kref an atomic, READ_ONCE/WRITE_ONCE are
+ * relaxed atomics as KCSAN treats them). Wait queues are no-ops. The DMA
+ * thread is never started (AC97_DEV_MANUAL), so its primitives abort if
+ * reached. Allocations are plain malloc(), so the sanitizers see every byte
+ * the model touches; vmalloc() fills with 0x5a, so a read of PCM the device
+ * never wrote shows.
  */
 #ifndef KSHIM_H
 #define KSHIM_H
@@ -41,8 +45,8 @@ typedef unsigned int __poll_t;
 #define clamp(v, lo, hi)	min(max(v, lo), hi)
 #define clamp_t(t, v, lo, hi)	clamp((t)(v), (t)(lo), (t)(hi))
 #define roundup(x, y)		((((x) + (y) - 1) / (y)) * (y))
-#define READ_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define fallthrough		__attribute__((__fallthrough__))
@@ -96,7 +100,12 @@ static inline bool IS_ERR_OR_NULL(const void *p) { return !p || IS_ERR(p); }
 static inline void *kzalloc(size_t n, int gfp) { (void)gfp; return calloc(1, n); }
 static inline void *kmalloc(size_t n, int gfp) { (void)gfp; return malloc(n); }
 static inline void kfree(const void *p) { free((void *)p); }
-static inline void *vmalloc(size_t n) { return malloc(n); }
+static inline void *vmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	return p ? memset(p, 0x5a, n) : p;
+}
 static inline void *vzalloc(size_t n) { return calloc(1, n); }
 static inline void vfree(const void *p) { free((void *)p); }
 
@@ -117,10 +126,18 @@ static inline u64 mul_u64_u32_div(u64 a, u32 mul, u32 div)
 static inline u64 div_u64(u64 a, u32 b) { return a / b; }
 #define do_div(n, base) ({ u32 __rem = (n) % (base); (n) /= (base); __rem; })
 
+#ifdef KSHIM_THREADS
+#include <pthread.h>
+typedef struct { pthread_mutex_t m; } spinlock_t;
+#define spin_lock_init(l)	pthread_mutex_init(&(l)->m, NULL)
+#define spin_lock(l)		pthread_mutex_lock(&(l)->m)
+#define spin_unlock(l)		pthread_mutex_unlock(&(l)->m)
+#else
 typedef struct { int locked; } spinlock_t;
 #define spin_lock_init(l)	((l)->locked = 0)
 #define spin_lock(l)		do { if ((l)->locked++) kshim_bug("recursive lock", __FILE__, __LINE__); } while (0)
 #define spin_unlock(l)		do { if (!(l)->locked--) kshim_bug("unlock of free lock", __FILE__, __LINE__); } while (0)
+#endif
 
 typedef struct { int unused; } wait_queue_head_t;
 #define init_waitqueue_head(w)			((void)(w))
@@ -133,10 +150,13 @@ static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l->prev = l; 
 
 struct kref { int refcount; };
 static inline void kref_init(struct kref *k) { k->refcount = 1; }
-static inline void kref_get(struct kref *k) { k->refcount++; }
+static inline void kref_get(struct kref *k)
+{
+	__atomic_fetch_add(&k->refcount, 1, __ATOMIC_RELAXED);
+}
 static inline int kref_put(struct kref *k, void (*release)(struct kref *))
 {
-	if (--k->refcount)
+	if (__atomic_sub_fetch(&k->refcount, 1, __ATOMIC_ACQ_REL))
 		return 0;
 	release(k);
 	return 1;
