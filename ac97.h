@@ -12,7 +12,8 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
-#include <linux/miscdevice.h>
+#include <linux/ratelimit.h>
+#include <linux/uidgid.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -27,17 +28,17 @@
  *		only from the device's DMA thread, with no lock held; may sleep.
  * @set_irq:	set the level of the device's interrupt line. Called only when
  *		the level changes, under the device lock: must not sleep.
- * @thread_enter: optional; called once in the DMA thread before its first
- *		@read_guest (e.g. to adopt the VMM's mm). A non-zero return stops
- *		the thread: the device then never moves data.
- * @thread_exit: optional; called once in the DMA thread before it ends,
- *		after a successful @thread_enter.
+ * @dma_begin:	optional; called in the DMA thread before each run of the
+ *		engine, which may @read_guest (e.g. to borrow the VMM's address
+ *		space for it). Non-zero means the guest's memory is gone for
+ *		good: the device then stops all DMA (as ac97_dev_unplug()).
+ * @dma_end:	optional; called after each run whose @dma_begin returned 0.
  */
 struct ac97_host_ops {
 	int (*read_guest)(void *host, u64 gpa, void *buf, size_t len);
 	void (*set_irq)(void *host, bool level);
-	int (*thread_enter)(void *host);
-	void (*thread_exit)(void *host);
+	int (*dma_begin)(void *host);
+	void (*dma_end)(void *host);
 };
 
 /* Codec state: the 16-bit registers 0x00-0x7e, stored as the guest reads them. */
@@ -156,11 +157,12 @@ struct ac97_reader {
  * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
  * @bounce: the DMA thread's copy of guest PCM
  * @ring: PCM for readers of the device's nodes
- * @ref: one for the creator, one per open PCM node
- * @node_link: entry in the PCM node registry
- * @index: N of /dev/ac97pcmN
- * @node_name: "ac97pcmN"
- * @node: the misc device of /dev/ac97pcmN
+ * @warn_rs: rate limit of this device's warnings (a guest cannot silence
+ *	another's, nor flood the log)
+ * @ref: one for the creator, one per open PCM reader (node, alias or fd)
+ * @index: N of /dev/ac97pcmN, or -1
+ * @owner: the user who created the device; /dev/ac97pcmN belongs to it
+ * @node: /dev/ac97pcmN once published, under ac97_pcm.c's nodes_lock
  */
 struct ac97_dev {
 	spinlock_t lock;	/* see above */
@@ -185,12 +187,15 @@ struct ac97_dev {
 	struct task_struct *thread;
 	u8 *bounce;
 	struct ac97_ring ring;
+	struct ratelimit_state warn_rs;
 	struct kref ref;
-	struct list_head node_link;
 	int index;
-	char node_name[20];
-	struct miscdevice node;
+	kuid_t owner;
+	struct device *node;
 };
+
+/* Devices at once, in all: minors of the PCM nodes. */
+#define AC97_MAX_DEVICES	256
 
 /* Register access from the host; @len is 1, 2 or 4; never sleep. */
 u32 ac97_nam_read(struct ac97_dev *dev, unsigned int offset, unsigned int len);
@@ -224,8 +229,10 @@ void ac97_reader_advance(struct ac97_reader *reader, size_t len);
 bool ac97_reader_ready(struct ac97_reader *reader);
 void ac97_reader_format(struct ac97_reader *reader, struct ac97_pcm_format *fmt);
 
-int ac97_pcm_node_add(struct ac97_dev *dev);
+int ac97_pcm_node_reserve(struct ac97_dev *dev);
+int ac97_pcm_node_publish(struct ac97_dev *dev);
 void ac97_pcm_node_del(struct ac97_dev *dev);
+int ac97_pcm_open_fd(struct ac97_dev *dev);
 int ac97_pcm_init(void);
 void ac97_pcm_exit(void);
 

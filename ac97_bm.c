@@ -9,6 +9,8 @@
  * from guest memory with no lock held, and commits the progress under the
  * lock only if nothing reset or stopped the function meanwhile (dev->gen).
  */
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
@@ -190,8 +192,12 @@ static void cr_write(struct ac97_dev *dev, struct ac97_bm_func *f, u8 val)
 	u8 old = f->cr;
 
 	if (val & AC97_CR_RR) {
-		/* Everything but the interrupt enables; BDBAR survives, as on ICH. */
+		/*
+		 * ICH: "contents of all Bus master related registers to be
+		 * reset, except the interrupt enable bits" - BDBAR too.
+		 */
 		func_reset(dev, f, AC97_CR_IE_MASK);
+		f->bdbar = 0;
 	} else {
 		f->cr = val & AC97_CR_MASK;
 		if (!(old & AC97_CR_RPBM) && (val & AC97_CR_RPBM)) {
@@ -470,15 +476,17 @@ static void po_dma_error(struct ac97_dev *dev, struct ac97_bm_func *f, u64 gpa)
 	f->bd_valid = false;
 	po_sync_clock(dev);
 	update_irq(dev);
-	pr_warn_ratelimited("ac97-emu %d: PCM out DMA from %#llx: not guest RAM, halted\n",
-			    dev->index, gpa);
+	if (__ratelimit(&dev->warn_rs))
+		pr_warn("ac97-emu %d: PCM out DMA from %#llx: not guest RAM, halted\n",
+			dev->index, gpa);
 }
 
 /* Returns true if the caller should go round again (state moved on). */
 static bool po_fetch_descriptor(struct ac97_dev *dev, struct ac97_bm_func *f)
 	__must_hold(&dev->lock)
 {
-	u64 gpa = (u64)f->bdbar + f->civ * AC97_BD_SIZE;
+	/* 32-bit DMA: the list wraps at 4 GiB, as the transfers do. */
+	u64 gpa = (u32)(f->bdbar + f->civ * AC97_BD_SIZE);
 	u64 gen = dev->gen;
 	__le32 bd[2];
 	int ret;
@@ -613,18 +621,32 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
 	spin_unlock(&dev->lock);
 }
 
+/* One run of the engine, inside the host's dma_begin/dma_end. */
+static void dma_tick(struct ac97_dev *dev)
+{
+	const struct ac97_host_ops *ops = dev->ops;
+
+	if (ops->dma_begin && ops->dma_begin(dev->host)) {
+		/* The guest's memory is gone for good (its VMM exited). */
+		ac97_dev_unplug(dev);
+		return;
+	}
+	ac97_engine_step(dev);
+	if (ops->dma_end)
+		ops->dma_end(dev->host);
+}
+
 static int ac97_dma_thread(void *data)
 {
 	struct ac97_dev *dev = data;
 	u64 period = dma_period_ns();
-	bool entered = !dev->ops->thread_enter || !dev->ops->thread_enter(dev->host);
 	ktime_t next = ktime_get();
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
-		if (!entered || !READ_ONCE(dev->clock.running)) {
+		if (!READ_ONCE(dev->clock.running)) {
 			schedule();
 			next = ktime_get();
 			continue;
@@ -634,14 +656,12 @@ static int ac97_dma_thread(void *data)
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
-		ac97_engine_step(dev);
+		dma_tick(dev);
 		next = ktime_add_ns(next, period);
 		if (ktime_before(next, ktime_get()))
 			next = ktime_add_ns(ktime_get(), period);
 	}
 	__set_current_state(TASK_RUNNING);
-	if (entered && dev->ops->thread_exit)
-		dev->ops->thread_exit(dev->host);
 	return 0;
 }
 
@@ -692,6 +712,11 @@ void ac97_dev_put(struct ac97_dev *dev)
  * @flags: %AC97_DEV_MANUAL for tests: no DMA thread, and time stands still
  *	until the caller sets @manual_now_ns
  *
+ * The device belongs to the calling user (its node is theirs), its memory
+ * is charged to the caller's memory cgroup, and its DMA thread runs in the
+ * caller's cgroups. Its node is published last: once a reader can hold the
+ * device, nothing can fail any more.
+ *
  * Context: process context; sleeps.
  * Return: the device or an ERR_PTR.
  */
@@ -701,40 +726,53 @@ struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 	struct ac97_dev *dev;
 	int ret = -ENOMEM;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&dev->lock);
 	kref_init(&dev->ref);
-	INIT_LIST_HEAD(&dev->node_link);
+	ratelimit_state_init(&dev->warn_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 	dev->ops = ops;
 	dev->host = host;
 	dev->flags = flags;
 	dev->index = -1;
+	dev->owner = current_fsuid();
 	if (!(flags & AC97_DEV_MANUAL))
 		dev->lead_ns = dma_period_ns();
 	ac97_mixer_reset(&dev->mixer);
 	cold_reset(dev);
-	dev->bounce = kmalloc(AC97_BOUNCE_BYTES, GFP_KERNEL);
+	dev->bounce = kmalloc(AC97_BOUNCE_BYTES, GFP_KERNEL_ACCOUNT);
 	if (!dev->bounce)
 		goto err_free;
 	ret = ac97_ring_init(&dev->ring, (size_t)ac97_ring_kb * 1024);
 	if (ret)
 		goto err_free;
-	ret = ac97_pcm_node_add(dev);
+	ret = ac97_pcm_node_reserve(dev);
 	if (ret)
 		goto err_ring;
 	if (!(flags & AC97_DEV_MANUAL)) {
-		dev->thread = kthread_run(ac97_dma_thread, dev, "ac97-dma/%d",
-					  dev->index);
+		dev->thread = kthread_create(ac97_dma_thread, dev, "ac97-dma/%d",
+					     dev->index);
 		if (IS_ERR(dev->thread)) {
 			ret = PTR_ERR(dev->thread);
 			dev->thread = NULL;
 			goto err_node;
 		}
+		ret = cgroup_attach_task_all(current, dev->thread);
+		if (ret)
+			goto err_thread;
 	}
+	ret = ac97_pcm_node_publish(dev);
+	if (ret)
+		goto err_thread;
+	if (dev->thread)
+		wake_up_process(dev->thread);
 	return dev;
 
+err_thread:
+	if (dev->thread)
+		kthread_stop(dev->thread);	/* never woken: it never runs */
 err_node:
 	ac97_pcm_node_del(dev);
 err_ring:

@@ -1,24 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KVM glue: attach an ac97-emu device to a VM. The two I/O BARs become
- * kvm_io_devices on the VM's PIO bus, guest memory is read from the DMA
- * thread in the VMM's mm (as vhost does), and the interrupt line is an
- * irqfd with a resamplefd (level-triggered INTx).
+ * kvm_io_devices on the VM's PIO bus, guest memory is read by the DMA thread
+ * through the VMM's address space (borrowed for each engine run, as vhost
+ * does), and the interrupt line is an irqfd with a resamplefd
+ * (level-triggered INTx).
  *
  * Stock kernels do not export kvm_io_bus_register_dev(), so the bus is
  * updated here the way KVM does it: under kvm->slots_lock, publish a copy
  * with the range inserted in KVM's sort order, wait for SRCU readers, free
  * the old copy. Where a kernel exports KVM's own functions, they are used.
  *
- * Locking: kvm->slots_lock serialises every bus update and our mapping state
- * (struct ac97_kvm's bases and mapped flags); a handle's ioctls also take
- * ak->lock first. Lock order: ak->lock, kvm->slots_lock, dev->lock.
+ * Lifetime of a handle (struct ac97_kvm): made by AC97_CTL_ATTACH, freed by
+ * the last fput of its file (the VMM's close or exit, or an io_uring letting
+ * go of a fixed file), in ac97_kvm_free(). While it lives it holds a
+ * reference on the VM, the VMM's mm_struct (mmgrab: not its address space,
+ * so a handle kept alive through that address space cannot keep it alive),
+ * both eventfd files and the device's creator reference.
+ *
+ * Order of setup and teardown, and why: the device exists before anything
+ * can call into it (the resample wakeup, a vCPU); on teardown the DMA stops
+ * first (the guest may reuse buffers once its ports are gone), then the
+ * ports go (no vCPU left in the handlers), then the resample hook (no work
+ * item left), then the device, then the references.
+ *
+ * Locking: kvm->slots_lock serialises every bus update and a handle's
+ * mapping state (its bases and mapped flags); a handle's ioctls also take
+ * ak->lock first; handles_lock guards the list of handles (caps and eventfd
+ * checks). Lock order: handles_lock (alone), ak->lock, kvm->slots_lock,
+ * dev->lock.
  */
 #include <linux/anon_inodes.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/kvm_host.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -28,6 +45,16 @@
 
 #include "ac97.h"
 
+static unsigned int max_devices = 64;
+module_param(max_devices, uint, 0644);
+MODULE_PARM_DESC(max_devices,
+		 "Devices attached at once, all VMs together (default 64, at most 256); more: ENOSPC");
+static unsigned int max_per_vm = 4;
+module_param(max_per_vm, uint, 0644);
+MODULE_PARM_DESC(max_per_vm, "Devices attached to one VM at once (default 4); more: EMFILE");
+
+struct ac97_tombstone;
+
 /* One I/O BAR on the PIO bus. */
 struct ac97_bar {
 	struct kvm_io_device io;
@@ -35,26 +62,49 @@ struct ac97_bar {
 	bool nabm;			/* BAR1 (bus master), else BAR0 (mixer) */
 };
 
+/**
+ * struct ac97_kvm - a device handle: one device attached to one VM
+ * @lock: serialises this handle's ioctls
+ * @link: entry in the list of handles, under handles_lock
+ * @kvm: the VM (a reference)
+ * @mm: the VMM's mm_struct (mmgrab); its address space only while in use
+ * @dev: the device (the creator's reference)
+ * @nam: BAR0 on the bus
+ * @nabm: BAR1 on the bus
+ * @bars: placement and decoding, under kvm->slots_lock
+ * @irq: the irqfd's eventfd
+ * @resample: the resamplefd's eventfd
+ * @irq_file: @irq's file: KVM shuts an irqfd down when its eventfd file is
+ *	released, so it must live as long as we are attached
+ * @resample_file: @resample's file
+ * @resample_hooked: @resample_wait is on @resample's wait queue
+ * @resample_wait: our entry there
+ * @resample_pt: to get it there
+ * @resample_work: re-asserts a line still high after the guest's EOI
+ * @spare: tombstones for taking the ranges off the bus without allocating
+ */
 struct ac97_kvm {
-	struct mutex lock;		/* serialises this handle's ioctls */
+	struct mutex lock;	/* see above */
+	struct list_head link;
 	struct kvm *kvm;
 	struct mm_struct *mm;
 	struct ac97_dev *dev;
 	struct ac97_bar nam;
 	struct ac97_bar nabm;
-	struct ac97_bars bars;		/* under kvm->slots_lock */
+	struct ac97_bars bars;
 	struct eventfd_ctx *irq;
 	struct eventfd_ctx *resample;
-	/*
-	 * The eventfds' files too: KVM shuts an irqfd down when its eventfd
-	 * file is released, so they must live as long as we are attached.
-	 */
 	struct file *irq_file;
 	struct file *resample_file;
+	bool resample_hooked;
 	wait_queue_entry_t resample_wait;
 	poll_table resample_pt;
 	struct work_struct resample_work;
+	struct ac97_tombstone *spare[2];
 };
+
+static DEFINE_MUTEX(handles_lock);	/* @handles */
+static LIST_HEAD(handles);
 
 static int (*kvm_register_fn)(struct kvm *kvm, enum kvm_bus bus_idx,
 			      gpa_t addr, int len, struct kvm_io_device *dev);
@@ -92,26 +142,33 @@ static void kvm_set_irq_op(void *host, bool level)
 		ac97_signal(ak->irq);
 }
 
-static int kvm_thread_enter(void *host)
+/*
+ * Borrow the VMM's address space for one engine run (guest RAM is mapped
+ * there). Once it is gone (the VMM exited), it is gone for good.
+ */
+static int kvm_dma_begin(void *host)
 {
 	struct ac97_kvm *ak = host;
 
+	if (!mmget_not_zero(ak->mm))
+		return -ESRCH;
 	kthread_use_mm(ak->mm);
 	return 0;
 }
 
-static void kvm_thread_exit(void *host)
+static void kvm_dma_end(void *host)
 {
 	struct ac97_kvm *ak = host;
 
 	kthread_unuse_mm(ak->mm);
+	mmput_async(ak->mm);	/* maybe the last: no address-space teardown here */
 }
 
 static const struct ac97_host_ops ac97_kvm_ops = {
 	.read_guest = kvm_read_guest_op,
 	.set_irq = kvm_set_irq_op,
-	.thread_enter = kvm_thread_enter,
-	.thread_exit = kvm_thread_exit,
+	.dma_begin = kvm_dma_begin,
+	.dma_end = kvm_dma_end,
 };
 
 /* --- the guest's port I/O --- */
@@ -122,7 +179,12 @@ static bool access_ok_in(gpa_t addr, int len, u16 base, unsigned int size)
 	       addr + len <= (gpa_t)base + size;
 }
 
-/* Where an access to @bar lands: the offset in the BAR, or -1 to pass it on. */
+/*
+ * Where an access to @bar lands: the offset in the BAR, or -1 to pass it on.
+ * The base is read once: a concurrent AC97_DEV_SET_BARS publishes the new
+ * base before the new range and waits for every vCPU to leave the old one,
+ * so an access decoded against either base is one the guest could see.
+ */
 static int bar_offset(struct ac97_bar *bar, gpa_t addr, int len)
 {
 	struct ac97_kvm *ak = bar->ak;
@@ -184,6 +246,49 @@ static const struct kvm_io_device_ops bar_io_ops = {
 
 /* --- the PIO bus, as kvm_main.c keeps it --- */
 
+/*
+ * A range whose removal could not get memory for the bus copy: its device
+ * pointer now points here, where every access is passed on to userspace,
+ * until a later pass (ac97_tombstones_work) can rewrite the bus without it.
+ * Allocated ahead, two per handle (ac97_kvm.spare), so that a removal
+ * allocates nothing it cannot do without. Once in use, each holds the VM
+ * and the module, and the work item frees it.
+ */
+struct ac97_tombstone {
+	struct kvm_io_device io;
+	struct kvm *kvm;
+	struct list_head link;
+};
+
+static int tombstone_rw(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
+			gpa_t addr, int len, void *val)
+{
+	return -EOPNOTSUPP;
+}
+
+static int tombstone_w(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
+		       gpa_t addr, int len, const void *val)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct kvm_io_device_ops tombstone_ops = {
+	.read = tombstone_rw,
+	.write = tombstone_w,
+	.destructor = ac97_io_destructor,
+};
+
+/* Taken inside kvm->slots_lock, never around it. */
+static DEFINE_SPINLOCK(tombstones_lock);	/* @tombstones */
+static LIST_HEAD(tombstones);
+static void ac97_tombstones_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ac97_tombstones_work, ac97_tombstones_fn);
+
+static bool is_tombstone(const struct kvm_io_device *io)
+{
+	return io->ops == &tombstone_ops;
+}
+
 /* KVM's order: by address, then by length; it finds ranges by bsearch. */
 static int range_cmp(const struct kvm_io_range *a, gpa_t addr, int len)
 {
@@ -199,17 +304,55 @@ static bool bus_overlaps(const struct kvm_io_bus *bus, gpa_t addr, int len)
 	int i;
 
 	for (i = 0; i < bus->dev_count; i++)
-		if (bus->range[i].addr < addr + len &&
+		if (!is_tombstone(bus->range[i].dev) &&
+		    bus->range[i].addr < addr + len &&
 		    addr < bus->range[i].addr + bus->range[i].len)
 			return true;
 	return false;
 }
 
+/*
+ * Publish @bus rewritten: without ranges of @gone and tombstones, with
+ * @add (if any) in its place. Returns -ENOMEM and leaves the bus as it was
+ * if there is no memory for the copy. Caller holds kvm->slots_lock.
+ */
+static int bus_rewrite(struct kvm *kvm, struct kvm_io_bus *bus,
+		       const struct kvm_io_device *gone,
+		       const struct kvm_io_range *add)
+{
+	struct kvm_io_bus *new_bus;
+	int i, n = 0;
+
+	new_bus = kmalloc(struct_size(bus, range, bus->dev_count + !!add),
+			  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!new_bus)
+		return -ENOMEM;
+	*new_bus = *bus;
+	for (i = 0; i < bus->dev_count; i++) {
+		const struct kvm_io_range *r = &bus->range[i];
+
+		if (r->dev == gone || is_tombstone(r->dev))
+			continue;
+		if (add && range_cmp(r, add->addr, add->len) > 0) {
+			new_bus->range[n++] = *add;
+			add = NULL;
+		}
+		new_bus->range[n++] = *r;
+	}
+	if (add)
+		new_bus->range[n++] = *add;
+	new_bus->dev_count = n;
+	rcu_assign_pointer(kvm->buses[KVM_PIO_BUS], new_bus);
+	synchronize_srcu_expedited(&kvm->srcu);
+	kfree(bus);
+	return 0;
+}
+
 static int ac97_bus_add(struct kvm *kvm, gpa_t addr, int len,
 			struct kvm_io_device *io)
 {
-	struct kvm_io_bus *bus, *new_bus;
-	int i;
+	struct kvm_io_range range = { .addr = addr, .len = len, .dev = io };
+	struct kvm_io_bus *bus;
 
 	lockdep_assert_held(&kvm->slots_lock);
 	bus = kvm_get_bus(kvm, KVM_PIO_BUS);
@@ -221,30 +364,22 @@ static int ac97_bus_add(struct kvm *kvm, gpa_t addr, int len,
 		return kvm_register_fn(kvm, KVM_PIO_BUS, addr, len, io);
 	if (bus->dev_count - bus->ioeventfd_count > NR_IOBUS_DEVS - 1)
 		return -ENOSPC;
-	new_bus = kmalloc(struct_size(bus, range, bus->dev_count + 1),
-			  GFP_KERNEL_ACCOUNT);
-	if (!new_bus)
-		return -ENOMEM;
-	for (i = 0; i < bus->dev_count; i++)
-		if (range_cmp(&bus->range[i], addr, len) > 0)
-			break;
-	memcpy(new_bus, bus, struct_size(bus, range, i));
-	new_bus->dev_count++;
-	new_bus->range[i] = (struct kvm_io_range) {
-		.addr = addr, .len = len, .dev = io,
-	};
-	memcpy(new_bus->range + i + 1, bus->range + i,
-	       (bus->dev_count - i) * sizeof(struct kvm_io_range));
-	rcu_assign_pointer(kvm->buses[KVM_PIO_BUS], new_bus);
-	synchronize_srcu_expedited(&kvm->srcu);
-	kfree(bus);
-	return 0;
+	return bus_rewrite(kvm, bus, NULL, &range);
 }
 
-/* Remove @io if it is on the bus. Cannot fail: a teardown path. */
-static void ac97_bus_del(struct kvm *kvm, struct kvm_io_device *io)
+/*
+ * Remove @io if it is on the bus. Cannot fail, and allocates nothing it
+ * cannot do without (the bus copy grows with every device and ioeventfd of
+ * the VM, past 32 KiB with ~1400 of them): without memory for the copy, the
+ * range's device becomes the tombstone *@spare in place - no vCPU reaches
+ * @io once this returns - and a work item rewrites the bus later. Caller
+ * holds kvm->slots_lock; *@spare is set to NULL if it was used.
+ */
+static void ac97_bus_del(struct kvm *kvm, struct kvm_io_device *io,
+			 struct ac97_tombstone **spare)
 {
-	struct kvm_io_bus *bus, *new_bus;
+	struct ac97_tombstone *ts = *spare;
+	struct kvm_io_bus *bus;
 	int i;
 
 	lockdep_assert_held(&kvm->slots_lock);
@@ -260,16 +395,78 @@ static void ac97_bus_del(struct kvm *kvm, struct kvm_io_device *io)
 		kvm_unregister_fn(kvm, KVM_PIO_BUS, io);
 		return;
 	}
-	/* Small, and failing here would mean tearing down the whole bus. */
-	new_bus = kmalloc(struct_size(bus, range, bus->dev_count - 1),
-			  GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
-	memcpy(new_bus, bus, struct_size(bus, range, i));
-	new_bus->dev_count--;
-	memcpy(new_bus->range + i, bus->range + i + 1,
-	       (new_bus->dev_count - i) * sizeof(struct kvm_io_range));
-	rcu_assign_pointer(kvm->buses[KVM_PIO_BUS], new_bus);
+	if (!bus_rewrite(kvm, bus, io, NULL))
+		return;
+	*spare = NULL;
+	kvm_iodevice_init(&ts->io, &tombstone_ops);
+	kvm_get_kvm(kvm);
+	ts->kvm = kvm;
+	__module_get(THIS_MODULE);
+	WRITE_ONCE(bus->range[i].dev, &ts->io);
 	synchronize_srcu_expedited(&kvm->srcu);
-	kfree(bus);
+	spin_lock(&tombstones_lock);
+	list_add_tail(&ts->link, &tombstones);
+	spin_unlock(&tombstones_lock);
+	schedule_delayed_work(&ac97_tombstones_work, HZ / 10);
+	pr_warn_ratelimited("ac97-emu: no memory to shrink a VM's PIO bus; ports left dead, cleaned up later\n");
+}
+
+/* Rewrite the buses that hold tombstones; try again later without memory. */
+static void ac97_tombstones_fn(struct work_struct *work)
+{
+	struct ac97_tombstone *ts, *next;
+	LIST_HEAD(todo);
+	bool again = false;
+
+	spin_lock(&tombstones_lock);
+	list_splice_init(&tombstones, &todo);
+	spin_unlock(&tombstones_lock);
+	list_for_each_entry_safe(ts, next, &todo, link) {
+		struct kvm *kvm = ts->kvm;
+		struct kvm_io_bus *bus;
+		int ret = 0;
+
+		mutex_lock(&kvm->slots_lock);
+		bus = kvm_get_bus(kvm, KVM_PIO_BUS);
+		if (bus)
+			ret = bus_rewrite(kvm, bus, NULL, NULL);
+		mutex_unlock(&kvm->slots_lock);
+		if (ret) {
+			again = true;
+			continue;
+		}
+		list_del(&ts->link);
+		kfree(ts);
+		kvm_put_kvm(kvm);
+		module_put(THIS_MODULE);
+	}
+	if (again) {
+		spin_lock(&tombstones_lock);
+		list_splice(&todo, &tombstones);
+		spin_unlock(&tombstones_lock);
+		schedule_delayed_work(&ac97_tombstones_work, HZ);
+	}
+}
+
+/* Make sure @ak has a spare tombstone for each of its two ranges. */
+static int spares_fill(struct ac97_kvm *ak)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ak->spare); i++)
+		if (!ak->spare[i]) {
+			ak->spare[i] = kzalloc(sizeof(*ak->spare[i]), GFP_KERNEL_ACCOUNT);
+			if (!ak->spare[i])
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+/* Take both ranges of @ak off the bus. Caller holds kvm->slots_lock. */
+static void bars_del(struct ac97_kvm *ak)
+{
+	ac97_bus_del(ak->kvm, &ak->nam.io, &ak->spare[0]);
+	ac97_bus_del(ak->kvm, &ak->nabm.io, &ak->spare[1]);
 }
 
 static int bars_valid(const struct ac97_bars *b)
@@ -295,12 +492,13 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 	int ret;
 
 	ret = bars_valid(b);
+	if (!ret)
+		ret = spares_fill(ak);
 	if (ret)
 		return ret;
 	mutex_lock(&kvm->slots_lock);
 	old = ak->bars;
-	ac97_bus_del(kvm, &ak->nam.io);
-	ac97_bus_del(kvm, &ak->nabm.io);
+	bars_del(ak);
 	WRITE_ONCE(ak->bars.nam_base, b->nam_base);
 	WRITE_ONCE(ak->bars.nabm_base, b->nabm_base);
 	ak->bars.map = 0;
@@ -310,7 +508,7 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 	if (!ret && (b->map & AC97_MAP_NABM)) {
 		ret = ac97_bus_add(kvm, b->nabm_base, AC97_NABM_SIZE, &ak->nabm.io);
 		if (ret)
-			ac97_bus_del(kvm, &ak->nam.io);
+			ac97_bus_del(kvm, &ak->nam.io, &ak->spare[0]);
 	}
 	if (!ret) {
 		ak->bars.map = b->map;
@@ -331,6 +529,7 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 
 /* --- interrupt resampling --- */
 
+/* Runs only between resample_hook() and resample_unhook(): ak->dev exists. */
 static void resample_work_fn(struct work_struct *work)
 {
 	struct ac97_kvm *ak = container_of(work, struct ac97_kvm, resample_work);
@@ -381,28 +580,26 @@ static struct eventfd_ctx *eventfd_take(int fd, struct file **filep)
 	return ctx;
 }
 
-static int resample_attach(struct ac97_kvm *ak, int fd)
+/* From here on the guest's EOIs reach resample_work_fn(). */
+static void resample_hook(struct ac97_kvm *ak)
 {
-	struct eventfd_ctx *ctx = eventfd_take(fd, &ak->resample_file);
-
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
-	ak->resample = ctx;
 	INIT_WORK(&ak->resample_work, resample_work_fn);
 	init_waitqueue_func_entry(&ak->resample_wait, resample_wakeup);
 	init_poll_funcptr(&ak->resample_pt, resample_queue_proc);
 	vfs_poll(ak->resample_file, &ak->resample_pt);
-	return 0;
+	ak->resample_hooked = true;
 }
 
-static void resample_detach(struct ac97_kvm *ak)
+/* After this, no wakeup or work item of ours runs, nor will. */
+static void resample_unhook(struct ac97_kvm *ak)
 {
 	u64 cnt;
 
+	if (!ak->resample_hooked)
+		return;
 	eventfd_ctx_remove_wait_queue(ak->resample, &ak->resample_wait, &cnt);
 	cancel_work_sync(&ak->resample_work);
-	eventfd_ctx_put(ak->resample);
-	fput(ak->resample_file);
+	ak->resample_hooked = false;
 }
 
 /* --- the device handle --- */
@@ -414,19 +611,26 @@ static void ac97_kvm_free(struct ac97_kvm *ak)
 	if (ak->dev)
 		ac97_dev_unplug(ak->dev);	/* the stream ends at the detach */
 	mutex_lock(&kvm->slots_lock);
-	ac97_bus_del(kvm, &ak->nam.io);
-	ac97_bus_del(kvm, &ak->nabm.io);
+	bars_del(ak);
 	mutex_unlock(&kvm->slots_lock);
-	/* No vCPU can reach the device now; stop the DMA, then the interrupt. */
+	/* No vCPU can reach the device now, nor, next, an EOI. */
+	resample_unhook(ak);
 	if (ak->dev)
 		ac97_dev_destroy(ak->dev);
-	if (ak->resample)
-		resample_detach(ak);
+	if (ak->resample) {
+		eventfd_ctx_put(ak->resample);
+		fput(ak->resample_file);
+	}
 	if (ak->irq) {
 		eventfd_ctx_put(ak->irq);
 		fput(ak->irq_file);
 	}
-	mmput(ak->mm);
+	mutex_lock(&handles_lock);
+	list_del_init(&ak->link);
+	mutex_unlock(&handles_lock);
+	mmdrop(ak->mm);
+	kfree(ak->spare[0]);
+	kfree(ak->spare[1]);
 	kfree(ak);
 	kvm_put_kvm(kvm);	/* last: it may destroy the VM */
 }
@@ -456,6 +660,8 @@ static long handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case AC97_DEV_GET_INFO:
 		ac97_dev_info(ak->dev, &info);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	case AC97_DEV_OPEN_PCM:
+		return arg ? -EINVAL : ac97_pcm_open_fd(ak->dev);
 	default:
 		return -ENOTTY;
 	}
@@ -490,6 +696,35 @@ static struct kvm *kvm_from_fd(int fd)
 	return kvm;
 }
 
+/*
+ * Admit @ak to the list: within the caps, and with eventfds no other device
+ * uses in either role - one shared with another device's resample would let
+ * the two re-raise each other for ever.
+ */
+static int handle_admit(struct ac97_kvm *ak)
+{
+	unsigned int all = 0, this_vm = 0;
+	struct ac97_kvm *other;
+	int ret = 0;
+
+	mutex_lock(&handles_lock);
+	list_for_each_entry(other, &handles, link) {
+		all++;
+		this_vm += other->kvm == ak->kvm;
+		if (other->irq == ak->irq || other->irq == ak->resample ||
+		    other->resample == ak->irq || other->resample == ak->resample)
+			ret = -EBUSY;
+	}
+	if (!ret && all >= min(max_devices, AC97_MAX_DEVICES))
+		ret = -ENOSPC;
+	if (!ret && this_vm >= max_per_vm)
+		ret = -EMFILE;
+	if (!ret)
+		list_add_tail(&ak->link, &handles);
+	mutex_unlock(&handles_lock);
+	return ret;
+}
+
 static int ac97_attach(const struct ac97_attach *req)
 {
 	struct ac97_kvm *ak;
@@ -510,8 +745,9 @@ static int ac97_attach(const struct ac97_attach *req)
 		return -ENOMEM;
 	}
 	mutex_init(&ak->lock);
+	INIT_LIST_HEAD(&ak->link);
 	ak->kvm = kvm;
-	mmget(current->mm);
+	mmgrab(current->mm);
 	ak->mm = current->mm;
 	kvm_iodevice_init(&ak->nam.io, &bar_io_ops);
 	kvm_iodevice_init(&ak->nabm.io, &bar_io_ops);
@@ -525,7 +761,17 @@ static int ac97_attach(const struct ac97_attach *req)
 		ak->irq = NULL;
 		goto err;
 	}
-	ret = resample_attach(ak, req->resample_fd);
+	ak->resample = eventfd_take(req->resample_fd, &ak->resample_file);
+	if (IS_ERR(ak->resample)) {
+		ret = PTR_ERR(ak->resample);
+		ak->resample = NULL;
+		goto err;
+	}
+	if (ak->resample == ak->irq) {
+		ret = -EINVAL;		/* it would re-raise itself for ever */
+		goto err;
+	}
+	ret = handle_admit(ak);
 	if (ret)
 		goto err;
 	ak->dev = ac97_dev_create(&ac97_kvm_ops, ak, 0);
@@ -534,6 +780,7 @@ static int ac97_attach(const struct ac97_attach *req)
 		ak->dev = NULL;
 		goto err;
 	}
+	resample_hook(ak);
 	ret = ac97_set_bars(ak, &req->bars);
 	if (ret)
 		goto err;
@@ -575,29 +822,36 @@ static struct miscdevice ctl_node = {
 	.mode = 0600,
 };
 
+static void kvm_symbols_put(void)
+{
+	if (kvm_register_fn)
+		symbol_put(kvm_io_bus_register_dev);
+	if (kvm_unregister_fn)
+		symbol_put(kvm_io_bus_unregister_dev);
+	kvm_register_fn = NULL;
+	kvm_unregister_fn = NULL;
+}
+
 int ac97_kvm_init(void)
 {
+	int ret;
+
 	kvm_register_fn = symbol_get(kvm_io_bus_register_dev);
 	kvm_unregister_fn = symbol_get(kvm_io_bus_unregister_dev);
 	/* Both or neither: mixing KVM's and our bus updates is fine, but keep it simple. */
-	if (!kvm_register_fn || !kvm_unregister_fn) {
-		if (kvm_register_fn)
-			symbol_put(kvm_io_bus_register_dev);
-		if (kvm_unregister_fn)
-			symbol_put(kvm_io_bus_unregister_dev);
-		kvm_register_fn = NULL;
-		kvm_unregister_fn = NULL;
-	}
+	if (!kvm_register_fn || !kvm_unregister_fn)
+		kvm_symbols_put();
 	pr_debug("ac97-emu: PIO bus updates by %s\n",
 		 kvm_register_fn ? "KVM's exported functions" : "ac97-emu");
-	return misc_register(&ctl_node);
+	ret = misc_register(&ctl_node);
+	if (ret)
+		kvm_symbols_put();
+	return ret;
 }
 
+/* No handle is left (each holds the module), nor a tombstone (likewise). */
 void ac97_kvm_exit(void)
 {
 	misc_deregister(&ctl_node);
-	if (kvm_register_fn) {
-		symbol_put(kvm_io_bus_register_dev);
-		symbol_put(kvm_io_bus_unregister_dev);
-	}
+	kvm_symbols_put();
 }

@@ -1,8 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PCM to userspace: the char devices that read a device's ring
- * (/dev/ac97pcmN per device, /dev/ac97pcm for the first). See ac97_ring.c.
+ * PCM to userspace: the char devices that read a device's ring. See
+ * ac97_ring.c for the ring and include/uapi/linux/ac97_emu.h for the ABI.
+ *
+ * Who may hear a VM: /dev/ac97pcmN belongs to the user whose VMM attached
+ * device N (devtmpfs creates it 0400, owned by that user), /dev/ac97pcm
+ * (0444) opens the lowest-numbered device of the caller's own, and a VMM can
+ * take a reader fd straight from its device handle (AC97_DEV_OPEN_PCM), to
+ * pass on as it likes. An administrator may widen a node with a udev rule.
+ *
+ * One char region serves every node: minor N is device N, the last minor is
+ * the alias. @nodes_lock orders open against removal: an open finds the
+ * device in @nodes and takes its reference under the lock, removal takes it
+ * out under the lock, so no open ever reaches a device being freed.
  */
+#include <linux/anon_inodes.h>
+#include <linux/cdev.h>
+#include <linux/cred.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -10,6 +25,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/xarray.h>
 
 #include "ac97.h"
 
@@ -28,65 +44,119 @@ MODULE_PARM_DESC(ring_kb,
  * file's release; holds a reference on @dev.
  */
 struct ac97_pcm_file {
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	struct ac97_dev *dev;
 	struct ac97_reader reader;
 	u8 *bounce;
 };
 
-static DEFINE_MUTEX(nodes_lock);	/* the registry below */
-static LIST_HEAD(nodes);
-static DEFINE_IDA(node_ida);
+#define AC97_ALIAS_MINOR	AC97_MAX_DEVICES
 
-static int pcm_file_bind(struct file *file, struct ac97_dev *dev)
+static DEFINE_MUTEX(nodes_lock);	/* @nodes, and a device's @node */
+/* Device index -> device; reserved (NULL) until the device is published. */
+static DEFINE_XARRAY_ALLOC(nodes);
+static dev_t pcm_devt;
+static struct cdev pcm_cdev;
+static struct device *alias_node;
+
+/* A node in /dev: the user it belongs to, for devtmpfs. Freed by its release. */
+struct pcm_node {
+	struct device dev;
+	kuid_t owner;
+	umode_t mode;
+};
+
+static char *pcm_devnode(AC97_DEVNODE_CONST struct device *dev, umode_t *mode,
+			 kuid_t *uid, kgid_t *gid)
+{
+	const struct pcm_node *node = container_of(dev, struct pcm_node, dev);
+
+	if (mode)
+		*mode = node->mode;
+	if (uid)
+		*uid = node->owner;
+	return NULL;
+}
+
+static void pcm_node_release(struct device *dev)
+{
+	kfree(container_of(dev, struct pcm_node, dev));
+}
+
+static const struct device_type pcm_node_type = {
+	.name = "ac97pcm",
+	.devnode = pcm_devnode,
+	.release = pcm_node_release,
+};
+
+static struct class pcm_class = {
+	.name = "ac97pcm",
+};
+
+/* A reader of @dev's stream, from now on. The caller holds a way to @dev. */
+static struct ac97_pcm_file *pcm_file_new(struct ac97_dev *dev)
 {
 	struct ac97_pcm_file *pf;
 
-	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 	if (!pf)
-		return -ENOMEM;
-	pf->bounce = kmalloc(AC97_READ_CHUNK, GFP_KERNEL);
+		return NULL;
+	pf->bounce = kmalloc(AC97_READ_CHUNK, GFP_KERNEL_ACCOUNT);
 	if (!pf->bounce) {
 		kfree(pf);
-		return -ENOMEM;
+		return NULL;
 	}
 	mutex_init(&pf->lock);
 	kref_get(&dev->ref);
 	pf->dev = dev;
 	ac97_reader_init(&pf->reader, &dev->ring);
-	file->private_data = pf;
-	return stream_open(file_inode(file), file);
+	return pf;
 }
 
-/* misc_open() holds misc_mtx around this, so the device cannot be deleted. */
+/* The device /dev/ac97pcm opens: the lowest-numbered one of the caller's. */
+static struct ac97_dev *alias_target(void)
+	__must_hold(&nodes_lock)
+{
+	struct ac97_dev *dev;
+	unsigned long index;
+
+	xa_for_each(&nodes, index, dev)
+		if (uid_eq(dev->owner, current_fsuid()))
+			return dev;
+	return NULL;
+}
+
 static int pcm_open(struct inode *inode, struct file *file)
 {
-	struct miscdevice *misc = file->private_data;
-
-	return pcm_file_bind(file, container_of(misc, struct ac97_dev, node));
-}
-
-static int pcm_alias_open(struct inode *inode, struct file *file)
-{
+	unsigned int minor = iminor(inode);
+	struct ac97_pcm_file *pf = NULL;
 	struct ac97_dev *dev;
 	int ret = -ENODEV;
 
 	mutex_lock(&nodes_lock);
-	dev = list_first_entry_or_null(&nodes, struct ac97_dev, node_link);
-	if (dev)
-		ret = pcm_file_bind(file, dev);
+	dev = minor == AC97_ALIAS_MINOR ? alias_target() : xa_load(&nodes, minor);
+	if (dev) {
+		pf = pcm_file_new(dev);
+		ret = pf ? 0 : -ENOMEM;
+	}
 	mutex_unlock(&nodes_lock);
-	return ret;
+	if (ret)
+		return ret;
+	file->private_data = pf;
+	return stream_open(inode, file);
 }
 
-static int pcm_release(struct inode *inode, struct file *file)
+static void pcm_file_free(struct ac97_pcm_file *pf)
 {
-	struct ac97_pcm_file *pf = file->private_data;
-
 	ac97_dev_put(pf->dev);
 	mutex_destroy(&pf->lock);
 	kfree(pf->bounce);
 	kfree(pf);
+}
+
+static int pcm_release(struct inode *inode, struct file *file)
+{
+	pcm_file_free(file->private_data);
 	return 0;
 }
 
@@ -266,63 +336,158 @@ static const struct file_operations pcm_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-static const struct file_operations pcm_alias_fops = {
-	.owner = THIS_MODULE,
-	.open = pcm_alias_open,
-	.release = pcm_release,
-	.read_iter = pcm_read_iter,
-	.poll = pcm_poll,
-	.unlocked_ioctl = pcm_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
-
-static struct miscdevice pcm_alias_node = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "ac97pcm",
-	.fops = &pcm_alias_fops,
-	.mode = 0440,
-};
-
-/* Give @dev its index and its /dev/ac97pcmN. Context: process; sleeps. */
-int ac97_pcm_node_add(struct ac97_dev *dev)
+/**
+ * ac97_pcm_open_fd() - a new reader of @dev's stream, as a file descriptor
+ * @dev: the device; the caller holds a reference
+ *
+ * For AC97_DEV_OPEN_PCM: the holder of a device handle may hear its VM
+ * whatever the node's permissions.
+ * Context: process context; sleeps.
+ * Return: the fd (O_RDONLY, close-on-exec), or a negative errno.
+ */
+int ac97_pcm_open_fd(struct ac97_dev *dev)
 {
+	struct ac97_pcm_file *pf = pcm_file_new(dev);
+	int fd;
+
+	if (!pf)
+		return -ENOMEM;
+	fd = anon_inode_getfd("[ac97pcm]", &pcm_fops, pf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		pcm_file_free(pf);
+	return fd;
+}
+
+/* A node in /dev, owned by @owner; an ERR_PTR on failure. */
+static struct device *pcm_node_add(unsigned int minor, kuid_t owner,
+				   umode_t mode, const char *name)
+{
+	struct pcm_node *node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
 	int ret;
 
-	ret = ida_alloc(&node_ida, GFP_KERNEL);
-	if (ret < 0)
-		return ret;
-	dev->index = ret;
-	snprintf(dev->node_name, sizeof(dev->node_name), "ac97pcm%d", dev->index);
-	dev->node.minor = MISC_DYNAMIC_MINOR;
-	dev->node.name = dev->node_name;
-	dev->node.fops = &pcm_fops;
-	dev->node.mode = 0440;
-	ret = misc_register(&dev->node);
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	node->owner = owner;
+	node->mode = mode;
+	device_initialize(&node->dev);
+	node->dev.devt = MKDEV(MAJOR(pcm_devt), minor);
+	node->dev.class = &pcm_class;
+	node->dev.type = &pcm_node_type;
+	ret = dev_set_name(&node->dev, "%s", name);
+	if (!ret)
+		ret = device_add(&node->dev);
 	if (ret) {
-		ida_free(&node_ida, dev->index);
-		return ret;
+		put_device(&node->dev);
+		return ERR_PTR(ret);
 	}
+	return &node->dev;
+}
+
+/**
+ * ac97_pcm_node_reserve() - give @dev its index, not yet reachable
+ * @dev: the device
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or -ENOSPC when every index is taken.
+ */
+int ac97_pcm_node_reserve(struct ac97_dev *dev)
+{
+	u32 index;
+	int ret;
+
 	mutex_lock(&nodes_lock);
-	list_add_tail(&dev->node_link, &nodes);
+	ret = xa_alloc(&nodes, &index, NULL, XA_LIMIT(0, AC97_MAX_DEVICES - 1),
+		       GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&nodes_lock);
+	if (ret)
+		return ret == -EBUSY ? -ENOSPC : ret;
+	dev->index = index;
+	return 0;
+}
+
+/**
+ * ac97_pcm_node_publish() - make /dev/ac97pcmN and open it to readers
+ * @dev: the device, with its index reserved
+ *
+ * The last step of creating a device: once readers can hold it, nothing may
+ * fail. Context: process context; sleeps.
+ * Return: 0 or a negative errno (the device is then still unreachable).
+ */
+int ac97_pcm_node_publish(struct ac97_dev *dev)
+{
+	char name[20];
+	struct device *node;
+
+	snprintf(name, sizeof(name), "ac97pcm%d", dev->index);
+	node = pcm_node_add(dev->index, dev->owner, 0400, name);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	mutex_lock(&nodes_lock);
+	dev->node = node;
+	xa_store(&nodes, dev->index, dev, GFP_KERNEL);	/* the slot exists: no allocation */
 	mutex_unlock(&nodes_lock);
 	return 0;
 }
 
+/**
+ * ac97_pcm_node_del() - no new readers: remove the node, free the index
+ * @dev: the device (reserved, or published)
+ *
+ * Readers that have it open keep their reference and drain the stream.
+ * Context: process context; sleeps.
+ */
 void ac97_pcm_node_del(struct ac97_dev *dev)
 {
+	struct device *node;
+
+	if (dev->index < 0)
+		return;
 	mutex_lock(&nodes_lock);
-	list_del_init(&dev->node_link);
+	xa_erase(&nodes, dev->index);
+	node = dev->node;
+	dev->node = NULL;
 	mutex_unlock(&nodes_lock);
-	misc_deregister(&dev->node);
-	ida_free(&node_ida, dev->index);
+	if (node)
+		device_unregister(node);
+	dev->index = -1;
 }
 
 int ac97_pcm_init(void)
 {
-	return misc_register(&pcm_alias_node);
+	int ret;
+
+	ret = alloc_chrdev_region(&pcm_devt, 0, AC97_MAX_DEVICES + 1, "ac97pcm");
+	if (ret)
+		return ret;
+	cdev_init(&pcm_cdev, &pcm_fops);
+	pcm_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&pcm_cdev, pcm_devt, AC97_MAX_DEVICES + 1);
+	if (ret)
+		goto err_region;
+	ret = class_register(&pcm_class);
+	if (ret)
+		goto err_cdev;
+	alias_node = pcm_node_add(AC97_ALIAS_MINOR, GLOBAL_ROOT_UID, 0444, "ac97pcm");
+	if (IS_ERR(alias_node)) {
+		ret = PTR_ERR(alias_node);
+		goto err_class;
+	}
+	return 0;
+
+err_class:
+	class_unregister(&pcm_class);
+err_cdev:
+	cdev_del(&pcm_cdev);
+err_region:
+	unregister_chrdev_region(pcm_devt, AC97_MAX_DEVICES + 1);
+	return ret;
 }
 
+/* Every device and reader holds the module: none is left here. */
 void ac97_pcm_exit(void)
 {
-	misc_deregister(&pcm_alias_node);
+	device_unregister(alias_node);
+	class_unregister(&pcm_class);
+	cdev_del(&pcm_cdev);
+	unregister_chrdev_region(pcm_devt, AC97_MAX_DEVICES + 1);
 }

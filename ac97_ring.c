@@ -22,8 +22,11 @@ int ac97_ring_init(struct ac97_ring *ring, size_t size)
 	memset(ring, 0, sizeof(*ring));
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->wait);
-	/* Zeroed: a reader can never be handed memory the device did not write. */
-	ring->buf = vzalloc(size);
+	/*
+	 * Zeroed: a reader can never be handed memory the device did not
+	 * write. Charged to the creator's memory cgroup: up to 64 MiB a device.
+	 */
+	ring->buf = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!ring->buf)
 		return -ENOMEM;
 	ring->size = size;

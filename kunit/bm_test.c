@@ -206,7 +206,103 @@ static void bm_reset_registers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bm_rl(dev, AC97_BM_PO + 4), 0x00010000);
 	KUNIT_EXPECT_EQ(test, bm_rl(dev, AC97_BM_PO + 8),
 			(AC97_CR_IOCE | AC97_CR_LVBIE) << 24);
-	KUNIT_EXPECT_EQ(test, bm_rl(dev, AC97_BM_PO + AC97_BM_BDBAR), FAKE_RAM_BASE);
+	KUNIT_EXPECT_EQ(test, bm_rl(dev, AC97_BM_PO + AC97_BM_BDBAR), 0);
+}
+
+enum reset_kind { RESET_COLD, RESET_WARM, RESET_RR, RESET_CODEC, RESET_KINDS };
+
+static const char *const reset_names[RESET_KINDS] = {
+	"cold reset", "warm reset", "RR of the running function",
+	"codec reset register",
+};
+
+/*
+ * Every kind of reset while each function runs, and what it leaves. The
+ * rules and where they come from:
+ *  - cold reset (GLOB_CNT bit 1 written 0): the ICH datasheet's AC'97 Cold
+ *    Reset# - all data in the controller and the codec is lost: every
+ *    function back to power-on (BDBAR 0, CIV/LVI/PIV 0, SR = DCH, PICB 0,
+ *    CR 0), GLOB_STA 0, and the codec at its reset values (AC'97 2.3: cold
+ *    reset through AC_RESET#);
+ *  - warm reset (GLOB_CNT bit 2): AC'97 2.3 - wakes the link without
+ *    clearing the codec's registers; it touches no bus-master register and
+ *    nothing of the codec;
+ *  - RR (x_CR bit 1): the ICH datasheet - contents of all bus-master
+ *    registers of that function reset, except the interrupt enables (QEMU,
+ *    VirtualBox and crosvm likewise zero BDBAR); other functions untouched;
+ *  - a write to codec register 0x00: AC'97 2.3 Reset register - the codec's
+ *    registers to their defaults; the bus master untouched.
+ */
+static void bm_reset_matrix(struct kunit *test)
+{
+	const u8 ie = AC97_CR_IOCE | AC97_CR_LVBIE | AC97_CR_FEIE;
+	unsigned int running, kind, fn;
+
+	for (running = 0; running < AC97_BM_FUNCS; running++) {
+		for (kind = 0; kind < RESET_KINDS; kind++) {
+			struct ac97_dev *dev = bm_dev(test, NULL);
+			unsigned int rb = running * 0x10;
+
+			bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+			for (fn = 0; fn < AC97_BM_FUNCS; fn++) {
+				bm_wl(dev, fn * 0x10 + AC97_BM_BDBAR,
+				      0x00200000 + fn * 0x100);
+				bm_wb(dev, fn * 0x10 + AC97_BM_LVI, 5 + fn);
+				bm_wb(dev, fn * 0x10 + AC97_BM_CR, ie);
+			}
+			bm_wb(dev, rb + AC97_BM_CR, ie | AC97_CR_RPBM);
+			nam_ww(dev, AC97_MASTER, 0x0101);
+			switch (kind) {
+			case RESET_COLD:
+				bm_wl(dev, AC97_GLOB_CNT, 0);
+				break;
+			case RESET_WARM:
+				bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD | AC97_GC_WARM);
+				break;
+			case RESET_RR:
+				bm_wb(dev, rb + AC97_BM_CR, AC97_CR_RR);
+				break;
+			case RESET_CODEC:
+				nam_ww(dev, AC97_RESET, 0);
+				break;
+			}
+			for (fn = 0; fn < AC97_BM_FUNCS; fn++) {
+				unsigned int b = fn * 0x10;
+				bool cold = kind == RESET_COLD;
+				bool rr = kind == RESET_RR && fn == running;
+				bool clear = cold || rr;
+				u8 run = fn == running ? AC97_CR_RPBM : 0;
+				u8 cr = cold ? 0 : rr ? ie : ie | run;
+
+				KUNIT_EXPECT_EQ_MSG(test, bm_rl(dev, b + AC97_BM_BDBAR),
+						    clear ? 0 : 0x00200000 + fn * 0x100,
+						    "BDBAR of %u after %s, %u running", fn,
+						    reset_names[kind], running);
+				KUNIT_EXPECT_EQ_MSG(test, bm_rb(dev, b + AC97_BM_LVI),
+						    clear ? 0 : 5 + fn,
+						    "LVI of %u after %s, %u running", fn,
+						    reset_names[kind], running);
+				KUNIT_EXPECT_EQ_MSG(test, bm_rb(dev, b + AC97_BM_CIV), 0,
+						    "CIV of %u after %s", fn, reset_names[kind]);
+				KUNIT_EXPECT_EQ_MSG(test, bm_rb(dev, b + AC97_BM_CR), cr,
+						    "CR of %u after %s, %u running", fn,
+						    reset_names[kind], running);
+				KUNIT_EXPECT_EQ_MSG(test, bm_rw(dev, b + AC97_BM_SR) & AC97_SR_DCH,
+						    fn == running && !clear ? 0 : AC97_SR_DCH,
+						    "DCH of %u after %s, %u running", fn,
+						    reset_names[kind], running);
+			}
+			KUNIT_EXPECT_EQ_MSG(test, bm_rl(dev, AC97_GLOB_CNT),
+					    kind == RESET_COLD ? 0 : AC97_GC_COLD,
+					    "GLOB_CNT after %s", reset_names[kind]);
+			if (kind == RESET_COLD)	/* the codec answers once released */
+				bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+			KUNIT_EXPECT_EQ_MSG(test, nam_rw(dev, AC97_MASTER),
+					    kind == RESET_COLD || kind == RESET_CODEC ?
+					    0x8000 : 0x0101,
+					    "codec Master after %s", reset_names[kind]);
+		}
+	}
 }
 
 /* Reading CAS takes the semaphore; a codec access or a write of 0 frees it. */
@@ -249,6 +345,7 @@ static struct kunit_case bm_cases[] = {
 	KUNIT_CASE(bm_dword_aliases),
 	KUNIT_CASE(bm_control_bits),
 	KUNIT_CASE(bm_reset_registers),
+	KUNIT_CASE(bm_reset_matrix),
 	KUNIT_CASE(bm_codec_semaphore),
 	KUNIT_CASE(bm_glob_sta),
 	{}

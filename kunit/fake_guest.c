@@ -47,26 +47,29 @@ static void fake_set_irq(void *host, bool level)
 	g->irq_level = level;
 }
 
-static int fake_thread_enter(void *host)
+/* Each engine run borrows the guest's memory, unless it is gone for good. */
+static int fake_dma_begin(void *host)
 {
 	struct fake_guest *g = host;
 
-	g->thread_enters++;
+	if (READ_ONCE(g->memory_gone))
+		return -ESRCH;
+	g->dma_begins++;
 	return 0;
 }
 
-static void fake_thread_exit(void *host)
+static void fake_dma_end(void *host)
 {
 	struct fake_guest *g = host;
 
-	g->thread_exits++;
+	g->dma_ends++;
 }
 
 const struct ac97_host_ops fake_guest_ops = {
 	.read_guest = fake_read_guest,
 	.set_irq = fake_set_irq,
-	.thread_enter = fake_thread_enter,
-	.thread_exit = fake_thread_exit,
+	.dma_begin = fake_dma_begin,
+	.dma_end = fake_dma_end,
 };
 
 int fake_guest_alloc(struct fake_guest *g)

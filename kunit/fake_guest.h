@@ -23,8 +23,9 @@ struct fake_guest {
 	unsigned int irq_changes;
 	unsigned int reads;
 	unsigned int refused_reads;
-	unsigned int thread_enters;
-	unsigned int thread_exits;
+	unsigned int dma_begins;
+	unsigned int dma_ends;
+	bool memory_gone;	/* set: dma_begin fails, as when the VMM exited */
 };
 
 extern const struct ac97_host_ops fake_guest_ops;

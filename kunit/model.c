@@ -12,6 +12,8 @@
 #include <linux/uio.h>
 #include <kunit/test.h>
 
+#include "ac97_test.h"
+
 /*
  * pcm_read() as AC97_PCM_READ uses it: the format it reports is that of the
  * bytes it returned, even when the reader asked while no data existed yet.
@@ -51,8 +53,34 @@ static void pcm_read_reports_format_of_its_bytes(struct kunit *test)
 	ac97_ring_free(ring);
 }
 
+/*
+ * /dev/ac97pcm opens the lowest-numbered device of the caller's own: not
+ * another user's, whichever attached first.
+ */
+static void pcm_alias_is_per_user(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *other = fake_dev_new(test, g, AC97_DEV_MANUAL);
+	struct ac97_dev *mine = fake_dev_new(test, g, AC97_DEV_MANUAL);
+	struct ac97_pcm_file *pf;
+	struct file *alias;
+
+	other->owner = KUIDT_INIT(4242);	/* as if another user attached it first */
+	alias = filp_open("/dev/ac97pcm", O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(alias), "open: %ld", PTR_ERR(alias));
+	pf = alias->private_data;
+	KUNIT_EXPECT_PTR_EQ(test, pf->dev, mine);
+	filp_close(alias, NULL);
+	mine->owner = KUIDT_INIT(4243);
+	alias = filp_open("/dev/ac97pcm", O_RDONLY, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(alias), -ENODEV);
+	if (!IS_ERR(alias))
+		filp_close(alias, NULL);
+}
+
 static struct kunit_case pcm_internal_cases[] = {
 	KUNIT_CASE(pcm_read_reports_format_of_its_bytes),
+	KUNIT_CASE(pcm_alias_is_per_user),
 	{}
 };
 
@@ -62,6 +90,23 @@ static struct kunit_suite pcm_internal_suite = {
 };
 
 kunit_test_suites(&pcm_internal_suite);
+
+/*
+ * The suites run once this init is done (KUnit starts a module's suites when
+ * it goes live): the PCM nodes every device publishes need their region.
+ */
+static int __init ac97_kunit_init(void)
+{
+	return ac97_pcm_init();
+}
+
+static void __exit ac97_kunit_exit(void)
+{
+	ac97_pcm_exit();
+}
+
+module_init(ac97_kunit_init);
+module_exit(ac97_kunit_exit);
 
 MODULE_DESCRIPTION("KUnit suites for ac97-emu's device model");
 MODULE_LICENSE("GPL");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit: the PCM ring, its readers, and the /dev/ac97pcm nodes. */
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
@@ -275,9 +276,8 @@ static void pcm_node_read(struct kunit *test)
 	ssize_t n;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	KUNIT_ASSERT_EQ(test, ac97_pcm_init(), 0);
 	buf = kunit_kzalloc(test, 8192, GFP_KERNEL);
-	snprintf(path, sizeof(path), "/dev/%s", dev->node_name);
+	snprintf(path, sizeof(path), "/dev/ac97pcm%d", dev->index);
 	node = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
 	alias = filp_open("/dev/ac97pcm", O_RDONLY, 0);
 	if (IS_ERR(node) || IS_ERR(alias)) {
@@ -317,10 +317,9 @@ out:
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(alias), -ENODEV);
 	if (!IS_ERR(alias))
 		filp_close(alias, NULL);
-	ac97_pcm_exit();
 }
 
-/* Devices get distinct nodes; the alias serves the first one. */
+/* Devices get distinct nodes, named by their index, owned by their creator. */
 static void pcm_node_naming(struct kunit *test)
 {
 	struct fake_guest *g = fake_guest_new(test);
@@ -328,8 +327,11 @@ static void pcm_node_naming(struct kunit *test)
 	struct ac97_dev *b = fake_dev_new(test, g, AC97_DEV_MANUAL);
 
 	KUNIT_EXPECT_NE(test, a->index, b->index);
-	KUNIT_EXPECT_STRNEQ(test, a->node_name, b->node_name);
-	KUNIT_EXPECT_EQ(test, strncmp(a->node_name, "ac97pcm", 7), 0);
+	KUNIT_ASSERT_NOT_NULL(test, a->node);
+	KUNIT_ASSERT_NOT_NULL(test, b->node);
+	KUNIT_EXPECT_EQ(test, strncmp(dev_name(a->node), "ac97pcm", 7), 0);
+	KUNIT_EXPECT_STRNEQ(test, dev_name(a->node), dev_name(b->node));
+	KUNIT_EXPECT_TRUE(test, uid_eq(a->owner, current_fsuid()));
 }
 
 static struct kunit_case ring_cases[] = {

@@ -78,6 +78,8 @@ for meta in $KERNELS; do
 		result 0 "$kver: ac97_emu.ko builds against the debug kernel (KVM built in)"
 		cycles=1000
 		moves=100
+		stress_seconds=60
+		stress_flags=-f
 		# KASAN under TCG makes 1-byte reads slow: a ring of 22 s, so that the
 		# odd-size readers fall behind without falling a ring behind.
 		modparams=ring_kb=4096
@@ -99,6 +101,8 @@ for meta in $KERNELS; do
 		result 0 "$kver: dkms build against the stock headers"
 		cycles=10000
 		moves=200
+		stress_seconds=10
+		stress_flags=
 		# The 1-byte reader costs ~5 us a read under TCG and fell a 256 KiB ring
 		# behind the writer on 6.1-cloud once. 512 KiB: the 3 s stream (576 000
 		# bytes) still wraps the ring under the odd-size readers, and a reader
@@ -132,7 +136,7 @@ for meta in $KERNELS; do
 	copy_program /usr/bin/arecord "$root"
 	mkdir -p "$root/usr/share" && cp -r /usr/share/alsa "$root/usr/share/"
 	cp "$mod/ac97_emu.ko" "$root/mod/"
-	cp "$work/ac97-testvm" "$work/ac97-ctltest" "$work/guest.bin" "$work/kvm-keeper" "$root/"
+	cp "$work/ac97-testvm" "$work/ac97-ctltest" "$work/ac97-stress" "$work/guest.bin" "$work/kvm-keeper" "$root/"
 	cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -209,6 +213,16 @@ slab1=$(mem SUnreclaim); vm1=$(mem VmallocUsed)
 echo "RIG cycles=$rc slab_delta_kb=$((slab1 - slab0)) vmalloc_delta_kb=$((vm1 - vm0)) seconds=$(awk -v s=$t0 '{ print $1 - s }' /proc/uptime)"
 grep -E 'destroyed|no file' /tmp/cycles.txt | sed 's/^/RIG cycles_says: /'
 
+# 4c. Everything userspace can do to the module, at once, for a while
+# (ac97-stress; on the debug kernel with every allocation of an attach and a
+# detach failing in turn); then a VMM that exits with its handle in an
+# io_uring, whose VM must not leak.
+ac97-stress -t $(cat /stress_seconds) $(cat /stress_flags) >/tmp/stress.txt 2>&1
+echo "RIG stress_rc=$?"
+ac97-stress -u >>/tmp/stress.txt 2>&1
+echo "RIG uring_rc=$?"
+sed 's/^/STRESS /' /tmp/stress.txt
+
 # 5. Unload attempts at every stage: refused while anything holds the module,
 # done when nothing does (then loaded again), and never a crash.
 try_unload() {
@@ -236,7 +250,8 @@ try_unload reader_after_detach
 kill $holder; wait $holder
 try_unload all_closed
 # Unload and load again while another process opens and closes the control node.
-(n=0; for i in $(seq 2000); do { exec 3</dev/ac97ctl; } 2>/dev/null && n=$((n + 1)); exec 3<&-; done
+# (A failed "exec 3<" would end the subshell: open with a builtin instead.)
+(n=0; for i in $(seq 2000); do true 3</dev/ac97ctl 2>/dev/null && n=$((n + 1)); done
  echo $n >/tmp/opens) &
 opener=$!
 reloads=0
@@ -345,6 +360,8 @@ INIT
 	echo "$SECONDS_TO_PLAY" >"$root/seconds"
 	echo "$cycles" >"$root/cycles"
 	echo "$moves" >"$root/moves"
+	echo "$stress_seconds" >"$root/stress_seconds"
+	echo "$stress_flags" >"$root/stress_flags"
 	echo "$modparams" >"$root/modparams"
 	echo "$hostile_rounds" >"$root/hostile_rounds"
 	start=$(date +%s)
@@ -443,6 +460,12 @@ INIT
 		"$kver: two VMs play at once, each verified on its own node ($nodes)"
 	result $(get kill_reader | grep -qE '^eof bytes=[1-9]'; echo $?) \
 		"$kver: VMM killed mid-stream: blocked reader of /dev/ac97pcm gets EOF ($(get kill_reader))"
+	grep '^STRESS not ok' "$console.txt" >&2 || true
+	result $([ "$(get stress_rc)" = 0 ] && [ "$(grep -c '^STRESS ok - ' "$console.txt")" -ge 3 ] &&
+		! grep -q '^STRESS not ok' "$console.txt"; echo $?) \
+		"$kver: ac97-stress $stress_flags for $stress_seconds s:$(grep '^STRESS ok - ' "$console.txt" | grep -v io_uring | cut -d- -f2- | tr '\n' ';')"
+	result $([ "$(get uring_rc)" = 0 ]; echo $?) \
+		"$kver: $(grep '^STRESS .*io_uring' "$console.txt" | cut -d- -f2- | head -n1)"
 	mkdir -p "$work/$kver/files"
 	tar -x -C "$work/$kver/files" -f "$work/$kver/out.tar" 2>/dev/null || true
 	files=$work/$kver/files/out

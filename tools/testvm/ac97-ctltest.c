@@ -64,17 +64,33 @@ static int new_vm(void)
 	return vm;
 }
 
-/* An irqfd eventfd and its resample eventfd: two, as a VMM has. */
-static int rs_efd;
+/* A fresh eventfd: every device needs two of its own. */
+static int new_efd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
 
-static struct ac97_attach good(int vm, int efd)
+	if (fd < 0) {
+		perror("eventfd");
+		exit(2);
+	}
+	return fd;
+}
+
+/* A valid request: @vm, the irq eventfd @irq, the resample eventfd @rs. */
+static struct ac97_attach good_with(int vm, int irq, int rs)
 {
 	struct ac97_attach a = {
-		.vm_fd = vm, .irq_fd = efd, .resample_fd = rs_efd,
+		.vm_fd = vm, .irq_fd = irq, .resample_fd = rs,
 		.bars = { .nam_base = 0xc000, .nabm_base = 0xc100,
 			  .map = AC97_MAP_NAM | AC97_MAP_NABM },
 	};
 	return a;
+}
+
+/* The same with a fresh resample eventfd (left open: a test's few dozen). */
+static struct ac97_attach good(int vm, int efd)
+{
+	return good_with(vm, efd, new_efd());
 }
 
 static const char *err_name(int e)
@@ -88,15 +104,23 @@ static const char *err_name(int e)
 		      err_name(e_));						\
 	} while (0)
 
+/* A descriptor number that is not open (take it right before use). */
+static int closed_fd(void)
+{
+	int fd = eventfd(0, 0);
+
+	close(fd);
+	return fd;
+}
+
 static void bad_fds(int vm, int efd)
 {
 	struct ac97_attach a;
-	int closed = eventfd(0, 0);
 
-	close(closed);
 	a = good(-1, efd);
 	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "VM fd -1");
-	a = good(closed, efd);
+	a = good(vm, efd);
+	a.vm_fd = closed_fd();
 	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "closed VM fd");
 	a = good(efd, efd);
 	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "eventfd as VM fd");
@@ -109,11 +133,11 @@ static void bad_fds(int vm, int efd)
 	a = good(vm, vm);
 	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "VM fd as irq eventfd");
 	a = good(vm, efd);
-	a.resample_fd = closed;
+	a.resample_fd = closed_fd();
 	EXPECT_ERR(EBADF, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "closed resample fd");
 	a.resample_fd = kvm_fd;
 	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "/dev/kvm as resample eventfd");
-	a.resample_fd = efd;
+	a.resample_fd = a.irq_fd;
 	EXPECT_ERR(EINVAL, ioctl_errno(ctl, AC97_CTL_ATTACH, &a),
 		   "the irq eventfd as its own resample eventfd (would re-raise itself for ever)");
 	EXPECT_ERR(EFAULT, ioctl_errno(ctl, AC97_CTL_ATTACH, (void *)8), "bad pointer");
@@ -160,34 +184,50 @@ static void bad_bars(int vm, int efd)
 
 static void double_attach_and_move(int vm, int efd)
 {
-	struct ac97_attach a = good(vm, efd), b;
+	struct ac97_attach a = good(vm, efd), b, c;
 	struct ac97_dev_info i1, i2;
 	struct ac97_bars bars;
-	int h1, h2;
+	int h1, h2, ok;
 
 	h1 = ioctl(ctl, AC97_CTL_ATTACH, &a);
 	check(h1 >= 0, "first attach");
-	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "second attach on the same ports");
-	b = a;
+	b = good(vm, new_efd());
+	b.bars = a.bars;
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &b), "second attach on the same ports");
 	b.bars.nam_base = 0xd000;
 	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &b), "second attach, NABM overlapping");
 	b.bars.nabm_base = 0xd100;
+	/* Eventfds wired to another device's in either role would re-raise each other. */
+	c = b;
+	c.irq_fd = a.resample_fd;
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &c),
+		   "irq eventfd that is another device's resample eventfd");
+	c = b;
+	c.resample_fd = a.irq_fd;
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &c),
+		   "resample eventfd that is another device's irq eventfd");
 	h2 = ioctl(ctl, AC97_CTL_ATTACH, &b);
 	check(h2 >= 0, "second device on the same VM, other ports");
 	if (h1 < 0 || h2 < 0)
 		return;
-	check(!ioctl(h1, AC97_DEV_GET_INFO, &i1) && !ioctl(h2, AC97_DEV_GET_INFO, &i2) &&
-	      i1.index != i2.index, "two devices, two PCM nodes (%u, %u)", i1.index, i2.index);
+	memset(&i1, 0xff, sizeof(i1));
+	memset(&i2, 0xff, sizeof(i2));
+	ok = !ioctl(h1, AC97_DEV_GET_INFO, &i1) && !ioctl(h2, AC97_DEV_GET_INFO, &i2);
+	check(ok && i1.index != i2.index, "two devices, two PCM nodes (%u, %u)", i1.index, i2.index);
 	bars = b.bars;
 	EXPECT_ERR(EBUSY, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move onto the other device");
 	/* Still h1's: a third device cannot have them. */
-	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &a),
+	c = good(vm, new_efd());
+	c.bars = a.bars;
+	EXPECT_ERR(EBUSY, ioctl_errno(ctl, AC97_CTL_ATTACH, &c),
 		   "failed move left the old BARs in place (a new device on them is refused)");
 	bars = a.bars;
 	bars.nam_base = 0xe000;
 	bars.nabm_base = 0xe100;
 	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "move both BARs");
-	EXPECT_ERR(0, ioctl_errno(ctl, AC97_CTL_ATTACH, &a), "the old ports are free again");
+	c = good(vm, new_efd());
+	c.bars = a.bars;
+	EXPECT_ERR(0, ioctl_errno(ctl, AC97_CTL_ATTACH, &c), "the old ports are free again");
 	bars.map = 0;
 	EXPECT_ERR(0, ioctl_errno(h1, AC97_DEV_SET_BARS, &bars), "unmap (I/O decode off)");
 	bars.map = AC97_MAP_NAM;
@@ -200,6 +240,58 @@ static void double_attach_and_move(int vm, int efd)
 	EXPECT_ERR(ENOTTY, ioctl_errno(h1, _IO(0xa9, 0x7f), NULL), "unknown ioctl on a handle");
 	close(h1);
 	close(h2);
+}
+
+/* The handle's holder may hear its VM: a PCM reader straight from the handle. */
+static void pcm_from_handle(int vm)
+{
+	struct ac97_attach a = good(vm, new_efd());
+	struct ac97_pcm_format fmt;
+	char byte;
+	int h = ioctl(ctl, AC97_CTL_ATTACH, &a), pcm = -1, fl;
+
+	check(h >= 0, "attach for AC97_DEV_OPEN_PCM");
+	if (h < 0)
+		return;
+	EXPECT_ERR(EINVAL, ioctl_errno(h, AC97_DEV_OPEN_PCM, (void *)1), "AC97_DEV_OPEN_PCM with an argument");
+	pcm = ioctl(h, AC97_DEV_OPEN_PCM, 0);
+	fl = pcm >= 0 ? fcntl(pcm, F_GETFD) : -1;
+	check(pcm >= 0 && (fl & FD_CLOEXEC), "AC97_DEV_OPEN_PCM gives a close-on-exec fd (%d)", pcm);
+	if (pcm >= 0) {
+		fcntl(pcm, F_SETFL, O_NONBLOCK);
+		check(read(pcm, &byte, 1) < 0 && errno == EAGAIN,
+		      "its read waits for audio (EAGAIN when non-blocking)");
+		check(!ioctl(pcm, AC97_PCM_GET_FORMAT, &fmt) && fmt.rate == 48000 && fmt.channels == 2,
+		      "AC97_PCM_GET_FORMAT on it");
+		check(write(pcm, &byte, 1) < 0, "it is read-only");
+	}
+	close(h);
+	if (pcm >= 0) {
+		fcntl(pcm, F_SETFL, 0);
+		check(read(pcm, &byte, 1) == 0, "after the detach it reads end of file");
+		close(pcm);
+	}
+}
+
+/* Devices per VM are capped (module parameter max_per_vm, 4 by default). */
+static void per_vm_cap(void)
+{
+	int vm = new_vm(), h[5], i, n;
+
+	for (n = 0; n < 5; n++) {
+		struct ac97_attach a = good(vm, new_efd());
+
+		a.bars.nam_base = 0xa000 + n * 0x200;
+		a.bars.nabm_base = 0xa100 + n * 0x200;
+		h[n] = ioctl(ctl, AC97_CTL_ATTACH, &a);
+		if (h[n] < 0)
+			break;
+	}
+	check(n == 4 && errno == EMFILE, "a fifth device on one VM: EMFILE (got %d devices, %s)",
+	      n, n < 5 ? err_name(errno) : "none refused");
+	for (i = 0; i < n; i++)
+		close(h[i]);
+	close(vm);
 }
 
 /* A VM belongs to the process that made it. */
@@ -282,8 +374,7 @@ static void cycles(int n)
 				close(vm);
 			vm = new_vm();
 		}
-		a = good(vm, irq);
-		a.resample_fd = rs;
+		a = good_with(vm, irq, rs);
 		h = ioctl(ctl, AC97_CTL_ATTACH, &a);
 		if (h >= 0) {
 			ok++;
@@ -320,13 +411,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vm = new_vm();
-	efd = eventfd(0, EFD_CLOEXEC);
-	rs_efd = eventfd(0, EFD_CLOEXEC);
+	efd = new_efd();
 	bad_fds(vm, efd);
 	bad_bars(vm, efd);
 	double_attach_and_move(vm, efd);
 	foreign_vm(vm, efd);
-	vm_closed_first(efd);
+	vm_closed_first(new_efd());
+	pcm_from_handle(vm);
+	per_vm_cap();
 	cycles(n);
 	close(vm);
 	printf("%d passed, %d failed\n", passed, failed);

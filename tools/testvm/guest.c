@@ -188,6 +188,7 @@ static void sweep(void)
 	outl(nabm + AC97_BM_PI + 8, 0x1c000000);	/* CR via its dword alias */
 	expect(1, 0x0b, 1, inb(nabm + AC97_BM_PI + AC97_BM_CR), 0x1c);
 	outb(nabm + AC97_BM_PI + AC97_BM_CR, AC97_CR_RR);
+	expect(1, 0x00, 4, inl(nabm + AC97_BM_PI), 0);		/* RR clears BDBAR */
 	expect(1, 0x04, 4, inl(nabm + AC97_BM_PI + 4), 0x00010000);
 	expect(1, 0x08, 4, inl(nabm + AC97_BM_PI + 8), 0x1c000000);
 	outb(nabm + AC97_BM_PI + AC97_BM_CR, 0);

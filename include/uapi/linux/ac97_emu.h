@@ -142,5 +142,12 @@ struct ac97_dev_info {
 #define AC97_DEV_SET_BARS	_IOW(AC97_IOC_MAGIC, 0x11, struct ac97_bars)
 /* On a device handle: identity and counters. */
 #define AC97_DEV_GET_INFO	_IOR(AC97_IOC_MAGIC, 0x12, struct ac97_dev_info)
+/*
+ * On a device handle: a new reader of the device's PCM stream, as a file
+ * descriptor (read-only, close-on-exec; argument 0). It reads exactly like
+ * an open /dev/ac97pcmN, whatever that node's permissions: whoever holds the
+ * handle may hear its VM, and may pass the fd on.
+ */
+#define AC97_DEV_OPEN_PCM	_IO(AC97_IOC_MAGIC, 0x13)
 
 #endif /* _UAPI_LINUX_AC97_EMU_H */

@@ -65,6 +65,8 @@ typedef unsigned int __poll_t;
 #define NSEC_PER_SEC		1000000000ULL
 #define NSEC_PER_USEC		1000ULL
 #define GFP_KERNEL		0
+#define GFP_KERNEL_ACCOUNT	0
+#define __GFP_ZERO		1
 #define EPOLLIN			0x1
 #define EPOLLHUP		0x10
 #define EPOLLRDNORM		0x40
@@ -107,6 +109,10 @@ static inline void *vmalloc(size_t n)
 	return p ? memset(p, 0x5a, n) : p;
 }
 static inline void *vzalloc(size_t n) { return calloc(1, n); }
+static inline void *__vmalloc(size_t n, int gfp)
+{
+	return (gfp & __GFP_ZERO) ? vzalloc(n) : vmalloc(n);
+}
 static inline void vfree(const void *p) { free((void *)p); }
 
 static inline unsigned long roundup_pow_of_two(unsigned long n)
@@ -163,6 +169,26 @@ static inline int kref_put(struct kref *k, void (*release)(struct kref *))
 }
 
 struct miscdevice { int minor; const char *name; };
+struct device;
+
+typedef struct { unsigned int val; } kuid_t;
+#define current_fsuid()		((kuid_t){ 0 })
+
+/* Every warning of the model is rate-limited per device; here all pass. */
+struct ratelimit_state { int unused; };
+#define DEFAULT_RATELIMIT_INTERVAL	0
+#define DEFAULT_RATELIMIT_BURST		0
+#define ratelimit_state_init(rs, i, b)	((void)(rs))
+#define __ratelimit(rs)			((void)(rs), 0)
+
+struct task_struct;
+static inline int cgroup_attach_task_all(struct task_struct *from, struct task_struct *to)
+{
+	(void)from;
+	(void)to;
+	return 0;
+}
+#define current			((struct task_struct *)0)
 
 /* The DMA thread: never started in manual mode. */
 struct task_struct { int unused; };
@@ -173,6 +199,8 @@ struct task_struct { int unused; };
 #define __set_current_state(s)	((void)(s))
 #define kthread_should_stop()	true
 #define kthread_run(fn, data, ...) \
+	((void)(fn), (void)(data), (struct task_struct *)ERR_PTR(-ENOSYS))
+#define kthread_create(fn, data, ...) \
 	((void)(fn), (void)(data), (struct task_struct *)ERR_PTR(-ENOSYS))
 #define kthread_stop(t)		((void)(t))
 #define wake_up_process(t)	kshim_bug("DMA thread in the fuzzer", __FILE__, __LINE__)
