@@ -442,13 +442,17 @@ void ac97_pcm_node_del(struct ac97_dev *dev)
 
 	if (dev->index < 0)
 		return;
+	/* Unreachable first, but keep the index until its name is free again. */
 	mutex_lock(&nodes_lock);
-	xa_erase(&nodes, dev->index);
+	xa_store(&nodes, dev->index, NULL, GFP_KERNEL);	/* in place: no allocation */
 	node = dev->node;
 	dev->node = NULL;
 	mutex_unlock(&nodes_lock);
 	if (node)
 		device_unregister(node);
+	mutex_lock(&nodes_lock);
+	xa_erase(&nodes, dev->index);
+	mutex_unlock(&nodes_lock);
 	dev->index = -1;
 }
 

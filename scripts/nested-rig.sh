@@ -54,7 +54,7 @@ need_packages qemu-system-x86 busybox-static cpio xz-utils gzip gcc make libc6-d
 # whole of each boot, and a boot that still dies outside ac97-emu is booted
 # once more (lib.sh, qemu_tcg).
 
-work=$AC97_CACHE/run/rig
+work=$AC97_CACHE/run/rig${1:+-${1#--}}	# rig, rig-debug, ...: one run does not wipe another's
 rm -rf "$work" && mkdir -p "$work"
 log "building the test VMM and guest"
 make -s -C "$AC97_ROOT/tools" OUT="$work" all play >/dev/null || die "tools build failed"

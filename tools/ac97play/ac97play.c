@@ -71,8 +71,8 @@ static int open_node(const char *node, int quiet, int no_wait)
 			return fd;
 		if (errno == EACCES || errno == EPERM) {
 			fprintf(stderr, "ac97play: %s: permission denied\n"
-				"  hint: the udev rule gives the 'audio' group read access; "
-				"add yourself to it (usermod -aG audio $USER) and log in again\n", node);
+				"  hint: /dev/ac97pcmN belongs to the user whose VM it is; "
+				"run ac97play as that user, or use /dev/ac97pcm (your own VM)\n", node);
 			return -1;
 		}
 		if (errno != ENOENT && errno != ENODEV) {
@@ -82,7 +82,7 @@ static int open_node(const char *node, int quiet, int no_wait)
 		if (no_wait) {
 			fprintf(stderr, "ac97play: %s: %s\n", node, errno == ENOENT ?
 				"no such device\n  hint: is the module loaded? (modprobe ac97_emu)" :
-				"no device attached\n  hint: is a VM with ac97-emu running?");
+				"no device attached\n  hint: is a VM of yours with ac97-emu running?");
 			return -1;
 		}
 		if (!said && !quiet)

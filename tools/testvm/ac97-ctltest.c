@@ -392,7 +392,8 @@ static void cycles(int n)
 	check(vms0 >= 0 && vms1 == vms0,
 	      "every VM of the cycles destroyed: KVM debugfs VM directories %d before, %d after",
 	      vms0, vms1);
-	check(files0 > 0 && files1 - files0 < n / 10 + 16,
+	/* (file-nr is a per-CPU counter's quick sum: off by tens either way) */
+	check(files0 >= 0 && files1 >= 0 && files1 - files0 < n / 10 + 128,
 	      "no file or eventfd kept: %ld open files before, %ld after (one per cycle would be +%d)",
 	      files0, files1, n);
 }

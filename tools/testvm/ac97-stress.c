@@ -380,9 +380,10 @@ static int stress(double seconds, int inject)
 	printf("%s - every VM destroyed afterwards (KVM debugfs VM directories %d before, %d after)\n",
 	       vms1 == vms0 ? "ok" : "not ok", vms0, vms1);
 	fails += vms1 != vms0;
+	/* (file-nr is a per-CPU counter's quick sum: off by tens either way) */
 	printf("%s - no file left open (%ld open files before, %ld after)\n",
-	       files1 - files0 < 32 ? "ok" : "not ok", files0, files1);
-	fails += files1 - files0 >= 32;
+	       files1 - files0 < 256 ? "ok" : "not ok", files0, files1);
+	fails += files1 - files0 >= 256;
 	return fails;
 }
 
