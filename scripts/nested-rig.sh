@@ -185,7 +185,7 @@ grep -E '^RESULT (old_bars_dead|verdict)=' /tmp/move.txt | sed 's/^RESULT /RIG m
 # bus swaps; then the guest plays at the first placement.
 ac97-testvm -q -M $(cat /moves) -V 2 -s 1 /guest.bin >/tmp/moves.txt
 echo "RIG moves_rc=$?"
-grep -E '^RESULT (bar_moves|verdict)=' /tmp/moves.txt | sed 's/^RESULT /RIG moves_/'
+grep -E '^RESULT (bar_moves|bar_first_bad_read|verdict)=' /tmp/moves.txt | sed 's/^RESULT /RIG moves_/'
 
 # 3. Detach mid-DMA: the reader gets a clean prefix, then EOF.
 ac97-testvm -q -D 700 -s 3 /guest.bin >/tmp/detach.txt
@@ -424,7 +424,7 @@ INIT
 	result $([ "$(get move_verdict)" = PASS ] && [ "$(get move_old_bars_dead)" = 1 ]; echo $?) \
 		"$kver: BARs moved at run time: new ranges decode, old ones fall through to the VMM"
 	result $([ "$(get moves_rc)" = 0 ] && [ "$(get moves_verdict)" = PASS ]; echo $?) \
-		"$kver: BARs moved $moves times by the VMM while 2 vCPUs read both placements inside the handlers (device value or all ones, never torn), then the guest plays bit-exact: $(get moves_bar_moves)"
+		"$kver: BARs moved $moves times by the VMM while 2 vCPUs read both placements inside the handlers (device value or all ones, never torn), then the guest plays bit-exact: $(get moves_bar_moves)$(get moves_bar_first_bad_read | sed "s/^./; first bad read: &/")"
 	result $([ "$(get detach_rc)" = 0 ]; echo $?) \
 		"$kver: detach mid-DMA: reader got an exact prefix ($(get detach_pcm_bytes_verified) bytes), then EOF"
 	ctl_pass=$(grep -cE '^CTL ok ' "$console.txt" || true)

@@ -742,6 +742,9 @@ int main(int argc, char **argv)
 		       mv.done, mv.moves, p->bar_reads[TV_BAR_READ_DEV_A],
 		       p->bar_reads[TV_BAR_READ_DEV_B], p->bar_reads[TV_BAR_READ_NONE],
 		       p->bar_reads[TV_BAR_READ_BAD]);
+	if (mv.moves && p->bar_reads[TV_BAR_READ_BAD])
+		printf("RESULT bar_first_bad_read=port %#x width %u value %#x\n",
+		       p->bad_read[0] & 0xffff, p->bad_read[0] >> 16, p->bad_read[1]);
 	if (hostile_rounds) {
 		for (i = 0; i < nr_racers; i++)
 			rc |= racers[i].rc;

@@ -421,11 +421,16 @@ static void out_any(uint16_t port, uint32_t width, uint32_t v)
 }
 
 /* One read of a BAR placement: the device's value, all ones, or torn. */
-static uint32_t classify(uint32_t got, uint32_t dev_value, uint32_t none, uint32_t at)
+static uint32_t classify(uint32_t got, uint32_t dev_value, uint32_t none, uint32_t at,
+			 uint32_t port, uint32_t width)
 {
 	if (got == dev_value)
 		return at;
-	return got == none ? TV_BAR_READ_NONE : TV_BAR_READ_BAD;
+	if (got == none)
+		return TV_BAR_READ_NONE;
+	if (!__atomic_exchange_n(&params->bad_read[0], port | width << 16, __ATOMIC_SEQ_CST))
+		params->bad_read[1] = got;
+	return TV_BAR_READ_BAD;
 }
 
 /*
@@ -445,9 +450,10 @@ static void bar_reader(uint32_t id)
 	params->racer_stage[id & 7] = 2;
 	while (!params->race_stop) {
 		for (i = 0; i < 2; i++) {
-			counts[classify(inw(nam_at[i] + AC97_VENDOR_ID1), 0x8384, 0xffff, i)]++;
+			counts[classify(inw(nam_at[i] + AC97_VENDOR_ID1), 0x8384, 0xffff, i,
+					nam_at[i] + AC97_VENDOR_ID1, 2)]++;
 			counts[classify(inl(nabm_at[i] + AC97_GLOB_CNT), AC97_GC_COLD,
-					0xffffffff, i)]++;
+					0xffffffff, i, nabm_at[i] + AC97_GLOB_CNT, 4)]++;
 		}
 		ops += 4;
 		params->racer_ops[id & 7] = ops;

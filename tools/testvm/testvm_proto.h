@@ -49,6 +49,7 @@ struct tv_params {
 	uint32_t alt_nam_base;
 	uint32_t alt_nabm_base;
 	uint32_t bar_reads[4];
+	uint32_t bad_read[2];		/* the first bad one: port | width << 16, value */
 };
 
 #define TV_BAR_READ_DEV_A	0
