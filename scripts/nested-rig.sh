@@ -221,6 +221,9 @@ ac97-stress -t $(cat /stress_seconds) $(cat /stress_flags) >/tmp/stress.txt 2>&1
 echo "RIG stress_rc=$?"
 ac97-stress -u >>/tmp/stress.txt 2>&1
 echo "RIG uring_rc=$?"
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
+ac97-stress -c >>/tmp/stress.txt 2>&1
+echo "RIG cgroup_rc=$?"
 sed 's/^/STRESS /' /tmp/stress.txt
 
 # 5. Unload attempts at every stage: refused while anything holds the module,
@@ -463,9 +466,11 @@ INIT
 	grep '^STRESS not ok' "$console.txt" >&2 || true
 	result $([ "$(get stress_rc)" = 0 ] && [ "$(grep -c '^STRESS ok - ' "$console.txt")" -ge 3 ] &&
 		! grep -q '^STRESS not ok' "$console.txt"; echo $?) \
-		"$kver: ac97-stress $stress_flags for $stress_seconds s:$(grep '^STRESS ok - ' "$console.txt" | grep -v io_uring | cut -d- -f2- | tr '\n' ';')"
+		"$kver: ac97-stress $stress_flags for $stress_seconds s:$(grep '^STRESS ok - ' "$console.txt" | grep -v 'io_uring\|cgroup' | cut -d- -f2- | tr '\n' ';')"
 	result $([ "$(get uring_rc)" = 0 ]; echo $?) \
 		"$kver: $(grep '^STRESS .*io_uring' "$console.txt" | cut -d- -f2- | head -n1)"
+	result $([ "$(get cgroup_rc)" = 0 ]; echo $?) \
+		"$kver: $(grep '^STRESS .*cgroup' "$console.txt" | cut -d- -f2- | head -n1)"
 	mkdir -p "$work/$kver/files"
 	tar -x -C "$work/$kver/files" -f "$work/$kver/out.tar" 2>/dev/null || true
 	files=$work/$kver/files/out

@@ -5,6 +5,7 @@
  *
  *   ac97-stress [-t SECONDS] [-f]     threads racing each other (below)
  *   ac97-stress -u                    the io_uring reference cycle
+ *   ac97-stress -c                    a device's cost lands in its VMM's cgroup
  *
  * Threads: two attach/detach loops (new VMs now and then, BAR moves,
  * AC97_DEV_GET_INFO, AC97_DEV_OPEN_PCM readers that outlive their device,
@@ -41,6 +42,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -387,6 +389,96 @@ static int stress(double seconds, int inject)
 	return fails;
 }
 
+/*
+ * -c: in a memory cgroup of its own, the attaching process is charged for
+ * the device (its ring alone is ring_kb), and the device's DMA thread runs
+ * in that cgroup. Needs cgroup2 at /sys/fs/cgroup with the memory controller.
+ */
+static long read_long(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int thread_in_cgroup(unsigned int index, const char *cg)
+{
+	char want[32], path[300], line[256];
+	struct dirent *de;
+	DIR *proc = opendir("/proc");
+	int found = 0;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "ac97-dma/%u\n", index);
+	while (proc && (de = readdir(proc)) && !found) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f) || strcmp(line, want)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
+		f = fopen(path, "r");
+		found = -1;	/* the thread, in another cgroup */
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, cg))
+				found = 1;
+		if (f)
+			fclose(f);
+	}
+	if (proc)
+		closedir(proc);
+	return found;
+}
+
+static int cgroup_charge(void)
+{
+	const char *cg = "/sys/fs/cgroup/ac97-stress";
+	struct ac97_attach a = {
+		.vm_fd = new_vm(), .irq_fd = eventfd(0, 0), .resample_fd = eventfd(0, 0),
+		.bars = { 0xc000, 0xc100, AC97_MAP_NAM | AC97_MAP_NABM, 0 },
+	};
+	long ring = read_long("/sys/module/ac97_emu/parameters/ring_kb") * 1024;
+	long before, after;
+	struct ac97_dev_info info;
+	char pid[16], path[300];
+	int h, in_cg, ok;
+
+	mkdir(cg, 0755);
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	write_file(path, pid);
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	before = read_long(path);
+	h = ioctl(ctl_fd, AC97_CTL_ATTACH, &a);
+	after = read_long(path);
+	if (h < 0 || before < 0 || ring <= 0) {
+		printf("not ok - charging a device to its VMM's memory cgroup: attach %s, memory.current %ld, ring_kb %ld\n",
+		       h < 0 ? strerror(errno) : "ok", before, ring / 1024);
+		return 1;
+	}
+	ioctl(h, AC97_DEV_GET_INFO, &info);
+	in_cg = thread_in_cgroup(info.index, "/ac97-stress");
+	ok = after - before >= ring && in_cg == 1;
+	printf("%s - a device is charged to its VMM's memory cgroup (memory.current +%ld KiB for a %ld KiB ring) and its DMA thread runs in that cgroup (%s)\n",
+	       ok ? "ok" : "not ok", (after - before) / 1024, ring / 1024,
+	       in_cg == 1 ? "yes" : in_cg < 0 ? "no: elsewhere" : "thread not found");
+	close(h);
+	write_file("/sys/fs/cgroup/cgroup.procs", pid);	/* back to the root */
+	rmdir(cg);
+	return !ok;
+}
+
 /* -u: see the top of the file. */
 static int uring_cycle(void)
 {
@@ -434,15 +526,16 @@ static int uring_cycle(void)
 int main(int argc, char **argv)
 {
 	double seconds = 20;
-	int opt, inject = 0, uring = 0, fails;
+	int opt, inject = 0, uring = 0, charge = 0, fails;
 
-	while ((opt = getopt(argc, argv, "t:fu")) != -1) {
+	while ((opt = getopt(argc, argv, "t:fuc")) != -1) {
 		switch (opt) {
 		case 't': seconds = atof(optarg); break;
 		case 'f': inject = 1; break;
 		case 'u': uring = 1; break;
+		case 'c': charge = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-f] | -u\n", argv[0]);
+			fprintf(stderr, "usage: %s [-t SECONDS] [-f] | -u | -c\n", argv[0]);
 			return 2;
 		}
 	}
@@ -450,6 +543,6 @@ int main(int argc, char **argv)
 	ctl_fd = open("/dev/ac97ctl", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0 || ctl_fd < 0)
 		die("open /dev/kvm or /dev/ac97ctl");
-	fails = uring ? uring_cycle() : stress(seconds, inject);
+	fails = uring ? uring_cycle() : charge ? cgroup_charge() : stress(seconds, inject);
 	return fails ? 1 : 0;
 }
