@@ -6,31 +6,8 @@
  *
  *   make -C tools OUT=/tmp/f fuzz && /tmp/f/ac97-fuzz -max_total_time=60 corpus/
  */
-#include "../../ac97_mixer.c"
-#include "../../ac97_bm.c"
-#include "../../ac97_ring.c"
-#include "../../kunit/fake_guest.c"
+#include "kshim/model_host.c"
 #include "../../kunit/fuzz_core.c"
-
-/* The host side that the model calls but the fuzzer does not exercise. */
-unsigned int ac97_ring_kb = 64;
-
-int ac97_pcm_node_reserve(struct ac97_dev *dev)
-{
-	dev->index = 0;
-	return 0;
-}
-
-int ac97_pcm_node_publish(struct ac97_dev *dev)
-{
-	(void)dev;
-	return 0;
-}
-
-void ac97_pcm_node_del(struct ac97_dev *dev)
-{
-	(void)dev;
-}
 
 /* Input bytes as 32-bit choices; the run ends with the input. */
 struct bytes_src {

@@ -22,32 +22,10 @@
  *
  *   ac97-race [SECONDS]
  */
-#include "../../ac97_mixer.c"
-#include "../../ac97_bm.c"
-#include "../../ac97_ring.c"
-#include "../../kunit/fake_guest.c"
+#include "../fuzz/kshim/model_host.c"
 
 #include <pthread.h>
 #include <unistd.h>
-
-unsigned int ac97_ring_kb = 64;
-
-int ac97_pcm_node_reserve(struct ac97_dev *dev)
-{
-	dev->index = 0;
-	return 0;
-}
-
-int ac97_pcm_node_publish(struct ac97_dev *dev)
-{
-	(void)dev;
-	return 0;
-}
-
-void ac97_pcm_node_del(struct ac97_dev *dev)
-{
-	(void)dev;
-}
 
 #define BDL		FAKE_RAM_BASE
 #define PCM		(FAKE_RAM_BASE + 0x1000)
@@ -56,7 +34,7 @@ void ac97_pcm_node_del(struct ac97_dev *dev)
 
 static struct ac97_dev *dev;
 static struct fake_guest guest;
-static int stop_vcpus, stop_dma, unplugged;
+static int stop_vcpus, stop_dma;
 static u64 vcpu_ops[2], dma_steps, reader_bytes[3];
 
 static void fail(const char *what)
@@ -242,7 +220,6 @@ int main(int argc, char **argv)
 	/* Detach, as ac97_kvm_free() orders it: DMA off while the vCPUs may
 	 * still be in the handlers, then no vCPU, then no thread, then gone. */
 	ac97_dev_unplug(dev);
-	__atomic_store_n(&unplugged, 1, __ATOMIC_RELEASE);
 	spin_lock(&dev->lock);
 	done_at_unplug = dev->clock.samples_done;
 	spin_unlock(&dev->lock);

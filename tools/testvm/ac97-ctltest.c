@@ -22,6 +22,8 @@
 
 #include <linux/ac97_emu.h>
 
+#include "proc_util.h"
+
 static int passed, failed;
 
 static void check(int cond, const char *fmt, ...)
@@ -324,35 +326,6 @@ static void vm_closed_first(int efd)
 		close(h);
 }
 
-/* Entries of a directory, or -1. */
-static int count_entries(const char *path)
-{
-	struct dirent *d;
-	DIR *dir = opendir(path);
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
-/* Open files in the whole system (the first field of file-nr). */
-static long open_files(void)
-{
-	long n = -1;
-	FILE *f = fopen("/proc/sys/fs/file-nr", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /*
  * Attach and detach @n times, with new eventfds every cycle and a new VM
  * every 100: a reference the module failed to drop on a VM, a file or an
@@ -392,7 +365,6 @@ static void cycles(int n)
 	check(vms0 >= 0 && vms1 == vms0,
 	      "every VM of the cycles destroyed: KVM debugfs VM directories %d before, %d after",
 	      vms0, vms1);
-	/* (file-nr is a per-CPU counter's quick sum: off by tens either way) */
 	check(files0 >= 0 && files1 >= 0 && files1 - files0 < n / 10 + 128,
 	      "no file or eventfd kept: %ld open files before, %ld after (one per cycle would be +%d)",
 	      files0, files1, n);

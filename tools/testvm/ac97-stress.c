@@ -50,6 +50,8 @@
 
 #include <linux/ac97_emu.h>
 
+#include "proc_util.h"
+
 #define POOL	12	/* eventfds, written by the resample thread all along */
 
 static int kvm_fd, ctl_fd, pool[POOL];
@@ -84,33 +86,6 @@ static int new_vm(void)
 	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
 		die("KVM_CREATE_IRQCHIP");
 	return vm;
-}
-
-static int count_entries(const char *path)
-{
-	struct dirent *d;
-	DIR *dir = opendir(path);
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
-static long open_files(void)
-{
-	long n = -1;
-	FILE *f = fopen("/proc/sys/fs/file-nr", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
 }
 
 /* Read a PCM file every way there is, without blocking. */
@@ -407,36 +382,23 @@ static long read_long(const char *path)
 	return v;
 }
 
+/* 1 if device @index's DMA thread is in cgroup @cg, -1 if elsewhere, 0 if not found. */
 static int thread_in_cgroup(unsigned int index, const char *cg)
 {
-	char want[32], path[300], line[256];
-	struct dirent *de;
-	DIR *proc = opendir("/proc");
-	int found = 0;
+	long pid = dma_thread_pid(index);
+	char path[64], line[256];
+	int found = -1;
 	FILE *f;
 
-	snprintf(want, sizeof(want), "ac97-dma/%u\n", index);
-	while (proc && (de = readdir(proc)) && !found) {
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(line, sizeof(line), f) || strcmp(line, want)) {
-			fclose(f);
-			continue;
-		}
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, cg))
+			found = 1;
+	if (f)
 		fclose(f);
-		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
-		f = fopen(path, "r");
-		found = -1;	/* the thread, in another cgroup */
-		while (f && fgets(line, sizeof(line), f))
-			if (strstr(line, cg))
-				found = 1;
-		if (f)
-			fclose(f);
-	}
-	if (proc)
-		closedir(proc);
 	return found;
 }
 

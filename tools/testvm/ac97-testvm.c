@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include <linux/ac97_emu.h>
+#include "proc_util.h"
 #include "testvm_proto.h"
 
 #define GUEST_RAM	(16u << 20)
@@ -173,35 +174,19 @@ static double now_s(void)
 /* CPU time so far of device @index's DMA thread ("ac97-dma/N"), in ns; 0 if not found. */
 static unsigned long long dma_thread_cpu_ns(unsigned int index)
 {
-	char want[32], path[300], comm[64];
 	unsigned long long ns = 0;
-	struct dirent *de;
-	DIR *proc = opendir("/proc");
+	long pid = dma_thread_pid(index);
+	char path[64];
 	FILE *f;
 
-	snprintf(want, sizeof(want), "ac97-dma/%u\n", index);
-	while (proc && (de = readdir(proc))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f) || strcmp(comm, want)) {
-			fclose(f);
-			continue;
-		}
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	if (f)
 		fclose(f);
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%llu", &ns) != 1)
-			ns = 0;
-		if (f)
-			fclose(f);
-		break;
-	}
-	if (proc)
-		closedir(proc);
 	return ns;
 }
 
