@@ -81,11 +81,37 @@ static void ring_put(struct ac97_ring *ring, const void *data, size_t len)
 	ring->wpos += len;
 }
 
+/*
+ * Under ring->lock: silence until the next sample written is of channel @ch
+ * of the current segment's frame.
+ */
+static void ring_pad_to(struct ac97_ring *ring, unsigned int ch)
+{
+	const struct ac97_fmt_mark *mark;
+	unsigned int phase;
+
+	if (!ring->nr_marks)
+		return;
+	mark = ring_mark(ring, ring->nr_marks - 1);
+	phase = ((ring->wpos - mark->pos) / 2) % mark->channels;
+	ring_put(ring, NULL, 2 * ((ch + mark->channels - phase) % mark->channels));
+}
+
+static bool ring_format_changes(struct ac97_ring *ring, u32 rate, u16 channels)
+{
+	const struct ac97_fmt_mark *mark;
+
+	if (!ring->nr_marks)
+		return false;
+	mark = ring_mark(ring, ring->nr_marks - 1);
+	return mark->rate != rate || mark->channels != channels;
+}
+
 /**
  * ac97_ring_write() - append PCM to the ring
  * @ring: the ring
  * @data: samples
- * @len: bytes, at most the ring size less one frame
+ * @len: bytes, at most the ring size less two frames
  * @rate: frames per second of these samples
  * @channels: channels per frame
  * @first_channel: the channel of the first sample (0 = left)
@@ -93,24 +119,22 @@ static void ring_put(struct ac97_ring *ring, const void *data, size_t len)
  * Readers count frames from the start of each format's segment, so the
  * samples must land in their own channel's slot: if the stream stopped
  * mid-frame (the guest reset PCM out after an odd number of samples), the
- * rest of that frame is filled with silence first.
+ * rest of that frame is filled with silence first - also when the format
+ * changes there, so that every segment holds whole frames.
  *
  * Context: any; never sleeps, never waits for readers.
  */
 void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
 		     u32 rate, u16 channels, unsigned int first_channel)
 {
-	const struct ac97_fmt_mark *mark;
-	unsigned int pad;
-
-	if (WARN_ON_ONCE(len + 2 * channels > ring->size || !channels))
+	if (WARN_ON_ONCE(len + 4 * channels > ring->size || !channels))
 		return;
 	spin_lock(&ring->lock);
+	/* A segment ends with a whole frame, and each starts with one. */
+	if (ring_format_changes(ring, rate, channels))
+		ring_pad_to(ring, 0);
 	ring_add_mark(ring, rate, channels);
-	mark = ring_mark(ring, ring->nr_marks - 1);
-	pad = (first_channel + channels -
-	       ((ring->wpos - mark->pos) / 2) % channels) % channels;
-	ring_put(ring, NULL, 2 * pad);
+	ring_pad_to(ring, first_channel);
 	ring_put(ring, data, len);
 	spin_unlock(&ring->lock);
 	if (wq_has_sleeper(&ring->wait))

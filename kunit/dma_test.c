@@ -368,6 +368,43 @@ static void dma_reset_mid_frame_keeps_channels(struct kunit *test)
 }
 
 /*
+ * The same stop mid-frame, then a new rate: the old segment is finished with
+ * silence to a whole frame before the new one begins.
+ */
+static void dma_rate_change_mid_frame_whole_frames(struct kunit *test)
+{
+	struct ac97_pcm_format fmt;
+	struct ac97_fmt_mark seg;
+	struct play p;
+	s16 got[8];
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	nam_ww(p.dev, AC97_EXTENDED_STATUS, AC97_EA_VRA);
+	play_bd(&p, 0, 3, 0);			/* samples 1, 2, 3 at 48 kHz */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RR);
+	nam_ww(p.dev, AC97_PCM_FRONT_DAC_RATE, 44100);
+	bm_wl(p.dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	play_bd(&p, 0, 2, 0);			/* samples 4, 5 at 44.1 kHz */
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	run_until_halted(&p, 10);
+	ac97_reader_format(&p.reader, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 48000);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 8);	/* 1, 2, 3 and silence */
+	KUNIT_ASSERT_EQ(test, ac97_reader_peek(&p.reader, got, sizeof(got), &seg), 8);
+	KUNIT_EXPECT_EQ(test, got[2], 3);
+	KUNIT_EXPECT_EQ(test, got[3], 0);
+	ac97_reader_advance(&p.reader, 8);
+	ac97_reader_format(&p.reader, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.rate, 44100);
+	KUNIT_EXPECT_EQ(test, fmt.bytes_ready, 4);
+	KUNIT_ASSERT_EQ(test, ac97_reader_peek(&p.reader, got, sizeof(got), &seg), 4);
+	KUNIT_EXPECT_EQ(test, got[0], 4);
+	KUNIT_EXPECT_EQ(test, got[1], 5);
+}
+
+/*
  * A pause after an odd number of samples is not a reset: the guest resumes
  * mid-frame in the same buffer, and the stream goes on without a pad.
  */
@@ -713,6 +750,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(dma_reset_while_running),
 	KUNIT_CASE(dma_unplug_ends_stream),
 	KUNIT_CASE(dma_reset_mid_frame_keeps_channels),
+	KUNIT_CASE(dma_rate_change_mid_frame_whole_frames),
 	KUNIT_CASE(dma_pause_mid_frame_continues),
 	KUNIT_CASE(dma_picb_position),
 	KUNIT_CASE(dma_rate_exact),
