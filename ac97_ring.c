@@ -141,10 +141,14 @@ void ac97_ring_write(struct ac97_ring *ring, const void *data, size_t len,
 		wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
 }
 
-/* No more data will come: readers drain what is left, then see EOF. */
+/*
+ * No more data will come: readers drain what is left, then see EOF. The
+ * writer is gone, so the last frame can be finished here.
+ */
 void ac97_ring_close(struct ac97_ring *ring)
 {
 	spin_lock(&ring->lock);
+	ring_pad_to(ring, 0);
 	ring->closed = true;
 	spin_unlock(&ring->lock);
 	wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLHUP);

@@ -155,7 +155,11 @@ def analyse(segs, audio_dir, expected_home=None):
     """Run the plan over segs; expected_home maps an item to the segment that must hold it."""
     print(f'RESULT capture_bytes={sum(len(s.data) for s in segs)}')
     print(f'RESULT capture_segments={" ".join(f"{len(s.data)}@{s.rate}x{s.channels}" for s in segs)}')
-    ok = True
+    # Every segment holds whole frames: a half frame at a segment's end would
+    # shift the channels of whatever a reader appends after it.
+    whole = all(len(s.data) % s.frame == 0 for s in segs)
+    print(f'RESULT segments_whole_frames={"yes" if whole else "no"}')
+    ok = whole
     where = (0, 0)
     mute = None
     for name, master, pcm, nominal in PLAN:
@@ -272,6 +276,7 @@ def self_test():
         run(good[:2] + [(48000, good[2][1].replace(bytes(len(item('tone4', 0))), item('tone4', 0)))],
             'the muted tone audible', False)
         run([(48000, good[0][1] + good[1][1]), good[2]], 'test44 in the 48 kHz file', False, player=True)
+        run([(48000, good[0][1] + bytes(2))] + good[1:], 'a segment ending in half a frame', False)
         cut = len(silence) + len(item('test48', 0)) // 2
         run([(48000, good[0][1][:cut]), (48000, good[0][1][cut:])] + good[1:],
             'test48 split across two segments', False)
