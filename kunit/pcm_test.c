@@ -220,6 +220,7 @@ static void ring_reader_never_passes_writer(struct kunit *test)
 
 static void ring_close_eof(struct kunit *test)
 {
+	u8 buf[16];
 	struct ac97_ring *ring = ring_new(test);
 	struct ac97_reader r;
 	u64 wpos = 0;
@@ -227,12 +228,15 @@ static void ring_close_eof(struct kunit *test)
 	kunit_add_action(test, ring_free_action, ring);
 	ac97_reader_init(&r, ring);
 	KUNIT_EXPECT_FALSE(test, ac97_reader_ready(&r));
-	write_stream(ring, &wpos, 10, 48000);
+	write_stream(ring, &wpos, 10, 48000);	/* two frames and a left sample */
 	ac97_ring_close(ring);
 	KUNIT_EXPECT_TRUE(test, ac97_reader_ready(&r));
-	KUNIT_EXPECT_EQ(test, read_check(test, &r, 100, 0), 10);
+	KUNIT_EXPECT_EQ(test, read_check(test, &r, 10, 0), 10);
+	/* the last frame finished with silence, then the end */
+	KUNIT_EXPECT_EQ(test, ac97_reader_copy(&r, buf, sizeof(buf)), 2);
+	KUNIT_EXPECT_EQ(test, buf[0] | buf[1], 0);
 	KUNIT_EXPECT_TRUE(test, ac97_reader_ready(&r));
-	KUNIT_EXPECT_EQ(test, read_check(test, &r, 100, 10), 0);
+	KUNIT_EXPECT_EQ(test, ac97_reader_copy(&r, buf, sizeof(buf)), 0);
 }
 
 /* Play @samples of a counting pattern through a manual device. */
