@@ -30,15 +30,19 @@
  *		the level changes, under the device lock: must not sleep.
  * @dma_begin:	optional; called in the DMA thread before each run of the
  *		engine, which may @read_guest (e.g. to borrow the VMM's address
- *		space for it). Non-zero means the guest's memory is gone for
- *		good: the device then stops all DMA (as ac97_dev_unplug()).
- * @dma_end:	optional; called after each run whose @dma_begin returned 0.
+ *		space for it, or check it still has it). Non-zero means the
+ *		guest's memory is gone for good: the device then stops all DMA
+ *		(as ac97_dev_unplug()).
+ * @dma_end:	optional; called after each run whose @dma_begin returned 0,
+ *		with @idle set if PCM out has stopped (no run follows until it
+ *		starts again), and once with @idle set when the thread ends: a
+ *		host may keep what it borrowed for the runs until @idle.
  */
 struct ac97_host_ops {
 	int (*read_guest)(void *host, u64 gpa, void *buf, size_t len);
 	void (*set_irq)(void *host, bool level);
 	int (*dma_begin)(void *host);
-	void (*dma_end)(void *host);
+	void (*dma_end)(void *host, bool idle);
 };
 
 /* Codec state: the 16-bit registers 0x00-0x7e, stored as the guest reads them. */

@@ -625,15 +625,16 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
 static void dma_tick(struct ac97_dev *dev)
 {
 	const struct ac97_host_ops *ops = dev->ops;
+	bool running;
 
 	if (ops->dma_begin && ops->dma_begin(dev->host)) {
 		/* The guest's memory is gone for good (its VMM exited). */
 		ac97_dev_unplug(dev);
 		return;
 	}
-	ac97_engine_step(dev);
+	running = ac97_engine_step(dev);
 	if (ops->dma_end)
-		ops->dma_end(dev->host);
+		ops->dma_end(dev->host, !running);
 }
 
 static int ac97_dma_thread(void *data)
@@ -662,6 +663,8 @@ static int ac97_dma_thread(void *data)
 			next = ktime_add_ns(ktime_get(), period);
 	}
 	__set_current_state(TASK_RUNNING);
+	if (dev->ops->dma_end)
+		dev->ops->dma_end(dev->host, true);
 	return 0;
 }
 

@@ -82,6 +82,7 @@ struct ac97_bar {
  * @resample_pt: to get it there
  * @resample_work: re-asserts a line still high after the guest's EOI
  * @spare: tombstones for taking the ranges off the bus without allocating
+ * @mm_borrowed: the DMA thread has the VMM's address space (kvm_dma_begin())
  */
 struct ac97_kvm {
 	struct mutex lock;	/* see above */
@@ -101,6 +102,7 @@ struct ac97_kvm {
 	poll_table resample_pt;
 	struct work_struct resample_work;
 	struct ac97_tombstone *spare[2];
+	bool mm_borrowed;
 };
 
 static DEFINE_MUTEX(handles_lock);	/* @handles */
@@ -143,25 +145,42 @@ static void kvm_set_irq_op(void *host, bool level)
 }
 
 /*
- * Borrow the VMM's address space for one engine run (guest RAM is mapped
- * there). Once it is gone (the VMM exited), it is gone for good.
+ * The DMA thread borrows the VMM's address space (guest RAM is mapped there)
+ * while PCM out runs, not for good: once the thread is the address space's
+ * last user, the VMM has exited and it is given back, so that nothing the
+ * address space itself holds (an io_uring mapping with the handle in its
+ * fixed files) can keep it, and through it the VM, alive. Thread only.
  */
+static void kvm_mm_give_back(struct ac97_kvm *ak)
+{
+	if (!ak->mm_borrowed)
+		return;
+	kthread_unuse_mm(ak->mm);
+	mmput_async(ak->mm);	/* maybe the last: no address-space teardown here */
+	ak->mm_borrowed = false;
+}
+
 static int kvm_dma_begin(void *host)
 {
 	struct ac97_kvm *ak = host;
 
+	if (ak->mm_borrowed) {
+		if (atomic_read(&ak->mm->mm_users) > 1)
+			return 0;
+		kvm_mm_give_back(ak);	/* the VMM is gone */
+		return -ESRCH;
+	}
 	if (!mmget_not_zero(ak->mm))
 		return -ESRCH;
 	kthread_use_mm(ak->mm);
+	ak->mm_borrowed = true;
 	return 0;
 }
 
-static void kvm_dma_end(void *host)
+static void kvm_dma_end(void *host, bool idle)
 {
-	struct ac97_kvm *ak = host;
-
-	kthread_unuse_mm(ak->mm);
-	mmput_async(ak->mm);	/* maybe the last: no address-space teardown here */
+	if (idle)
+		kvm_mm_give_back(host);
 }
 
 static const struct ac97_host_ops ac97_kvm_ops = {

@@ -47,7 +47,11 @@ static void fake_set_irq(void *host, bool level)
 	g->irq_level = level;
 }
 
-/* Each engine run borrows the guest's memory, unless it is gone for good. */
+/*
+ * The DMA thread borrows the guest's memory for its runs, as the KVM host
+ * borrows the VMM's address space, and gives it back when idle; it refuses
+ * once the memory is gone for good.
+ */
 static int fake_dma_begin(void *host)
 {
 	struct fake_guest *g = host;
@@ -55,14 +59,22 @@ static int fake_dma_begin(void *host)
 	if (READ_ONCE(g->memory_gone))
 		return -ESRCH;
 	g->dma_begins++;
+	if (!g->borrowed) {
+		g->borrowed = true;
+		g->borrows++;
+	}
 	return 0;
 }
 
-static void fake_dma_end(void *host)
+static void fake_dma_end(void *host, bool idle)
 {
 	struct fake_guest *g = host;
 
 	g->dma_ends++;
+	if (idle && g->borrowed) {
+		g->borrowed = false;
+		g->gives_back++;
+	}
 }
 
 const struct ac97_host_ops fake_guest_ops = {

@@ -25,6 +25,9 @@ struct fake_guest {
 	unsigned int refused_reads;
 	unsigned int dma_begins;
 	unsigned int dma_ends;
+	bool borrowed;		/* between a begin and an idle end */
+	unsigned int borrows;
+	unsigned int gives_back;
 	bool memory_gone;	/* set: dma_begin fails, as when the VMM exited */
 };
 

@@ -19,6 +19,10 @@
  *   -V N   with -H: N more vCPUs race run/stop/reset/LVI/BDBAR meanwhile
  *   -r     five more readers of the node, reading 1, 3, 7, 4095 and 65536
  *          bytes at a time: each must get the whole pattern too
+ *   -U     also put the device handle into an io_uring's fixed files, with
+ *          the ring mapped (kill this VMM mid-stream: the ring holds the
+ *          handle, and only a module that does not keep the VMM's address
+ *          space alive lets the device, and the reader, see the end)
  *   -W PIDS  before the guest runs, wait until each of these processes
  *          (comma-separated) has the PCM node open: a reader that opens
  *          late misses the start of the stream (readers begin at the
@@ -41,7 +45,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +161,21 @@ static int wait_for_readers(const char *pids, const char *node)
 		p = *end == ',' ? end + 1 : end;
 	}
 	return 0;
+}
+
+/* -U: the handle in an io_uring's fixed files, the ring mapped; never closed. */
+static void handle_into_uring(int handle)
+{
+	struct io_uring_params p = { 0 };
+	int ring = syscall(__NR_io_uring_setup, 4, &p);
+
+	if (ring < 0 ||
+	    mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(__u32), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING) == MAP_FAILED ||
+	    syscall(__NR_io_uring_register, ring, IORING_REGISTER_FILES, &handle, 1) < 0) {
+		perror("ac97-testvm: io_uring");
+		exit(2);
+	}
 }
 
 static void die(const char *what)
@@ -561,9 +582,9 @@ int main(int argc, char **argv)
 	const char *wait_pids = NULL;
 	struct mover mv = { 0 };
 	pthread_t mover_thread;
-	int racers_ok = 1;
+	int racers_ok = 1, uring = 0;
 
-	while ((opt = getopt(argc, argv, "s:b:qmM:D:rW:H:V:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmM:D:rUW:H:V:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -573,17 +594,18 @@ int main(int argc, char **argv)
 		case 'D': det.ms = atoi(optarg); break;
 		case 'r': readers = 5; break;
 		case 'W': wait_pids = optarg; break;
+		case 'U': uring = 1; break;
 		case 'H': hostile_rounds = atoi(optarg); break;
 		case 'V': nr_racers = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
 	    nr_racers < 0 || nr_racers > MAX_RACERS ||
 	    (nr_racers && !hostile_rounds && !mv.moves) || (mv.moves && (!nr_racers || move))) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -610,6 +632,8 @@ int main(int argc, char **argv)
 	p->buf_samples = buf_samples;
 
 	attach(&vm);
+	if (uring)
+		handle_into_uring(vm.handle);
 	if (move) {
 		struct ac97_bars bars = {
 			.nam_base = NAM_MOVED, .nabm_base = NABM_MOVED,
