@@ -678,12 +678,14 @@ static int ac97_dma_thread(void *data)
  * buffers it believes played: nothing read after this call reaches the
  * ring. Register accesses still in flight are served; none restarts DMA.
  *
- * Callers: the host once, when its handle is released (ac97_kvm_free(): the
- * last fput of the handle, by the VMM, its exit, or an io_uring dropping a
- * fixed file), never a guest. It races only with vCPUs in the register
- * handlers and with the DMA thread; all three take @dev->lock, and the
- * thread's guest read in flight is dropped by the @gen bump. The device
- * stays alive: ac97_dev_destroy() follows and drops the creator's reference.
+ * Callers: the host, when its handle is released (ac97_kvm_free(): the last
+ * fput of the handle, by the VMM, its exit, or an io_uring dropping a fixed
+ * file), and the DMA thread itself when the host says the guest's memory is
+ * gone for good (dma_begin); never a guest. Calling it twice is harmless. It
+ * races only with vCPUs in the register handlers and with the DMA thread;
+ * all take @dev->lock, and the thread's guest read in flight is dropped by
+ * the @gen bump. The device stays alive: ac97_dev_destroy() follows and drops
+ * the creator's reference.
  * Context: any; never sleeps.
  */
 void ac97_dev_unplug(struct ac97_dev *dev)
