@@ -81,6 +81,8 @@ struct ac97_bar {
  * @resample_wait: our entry there
  * @resample_pt: to get it there
  * @resample_work: re-asserts a line still high after the guest's EOI
+ * @irq_state: AC97_IRQ_IN_SERVICE: signalled, not yet EOI'd (irq_assert())
+ * @irq_signalled: jiffies of that signal
  * @spare: tombstones for taking the ranges off the bus without allocating
  * @mm_borrowed: the DMA thread has the VMM's address space (kvm_dma_begin())
  */
@@ -101,6 +103,8 @@ struct ac97_kvm {
 	wait_queue_entry_t resample_wait;
 	poll_table resample_pt;
 	struct work_struct resample_work;
+	unsigned long irq_state;
+	unsigned long irq_signalled;
 	struct ac97_tombstone *spare[2];
 	bool mm_borrowed;
 };
@@ -135,13 +139,34 @@ static int kvm_read_guest_op(void *host, u64 gpa, void *buf, size_t len)
 	return ret;
 }
 
+/*
+ * One assert in flight at a time. KVM asserts an irqfd's line from a work
+ * item, some time after the signal, and drops it at the guest's EOI; a
+ * second signal before that EOI could assert again after it, when the
+ * guest has already cleared the status: a spurious interrupt. So the line
+ * is signalled only when no interrupt is in service (AC97_IRQ_IN_SERVICE,
+ * set by a signal, cleared at the EOI); a raise meanwhile is re-asserted
+ * after the EOI by the resample work, if the line is still high then. An
+ * EOI that never came (the VM was reset with the interrupt in service) is
+ * not waited for beyond a second.
+ */
+#define AC97_IRQ_IN_SERVICE	0
+#define AC97_EOI_TIMEOUT	HZ
+
+static void irq_assert(struct ac97_kvm *ak)
+{
+	if (!test_and_set_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state))
+		WRITE_ONCE(ak->irq_signalled, jiffies);
+	else if (time_before(jiffies, READ_ONCE(ak->irq_signalled) + AC97_EOI_TIMEOUT))
+		return;
+	ac97_signal(ak->irq);
+}
+
 /* Assert only: KVM drops the line at the guest's EOI and tells us by resample. */
 static void kvm_set_irq_op(void *host, bool level)
 {
-	struct ac97_kvm *ak = host;
-
 	if (level)
-		ac97_signal(ak->irq);
+		irq_assert(host);
 }
 
 /*
@@ -554,7 +579,7 @@ static void resample_work_fn(struct work_struct *work)
 	struct ac97_kvm *ak = container_of(work, struct ac97_kvm, resample_work);
 
 	if (ac97_irq_pending(ak->dev))
-		ac97_signal(ak->irq);
+		irq_assert(ak);
 }
 
 /*
@@ -569,6 +594,7 @@ static int resample_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (key_to_poll(key) & EPOLLIN) {
 		eventfd_ctx_do_read(ak->resample, &cnt);
+		clear_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state);	/* the EOI */
 		schedule_work(&ak->resample_work);
 	}
 	return 0;
