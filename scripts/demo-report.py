@@ -39,14 +39,17 @@ def main():
     peak = max((abs(s) for s in samples), default=0)
     rms = math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
     dbfs = lambda v: 20 * math.log10(v / 32768) if v else float('-inf')
+    # At a frame boundary: two bytes off would be left and right swapped.
     offset = bytes(data).find(src)
+    while offset >= 0 and offset % (2 * channels):
+        offset = bytes(data).find(src, offset + 1)
     print(f'  captured   {out}')
     print(f'  duration   {len(samples) / channels / rate:.3f} s '
           f'({len(data)} bytes; source {len(src) / 4 / src_rate:.3f} s)')
     print(f'  format     {rate} Hz, {channels} channels, S16_LE (as the device announced it)')
     print(f'  level      peak {dbfs(peak):.1f} dBFS, RMS {dbfs(rms):.1f} dBFS')
     if offset >= 0:
-        print(f'  bit-exact  yes: all {len(src)} bytes of the source, in order, at byte {offset}')
+        print(f'  bit-exact  yes: all {len(src)} bytes of the source, in order, at byte {offset} (a frame boundary)')
     else:
         print('  bit-exact  NO: the source is not in the capture unchanged')
     print(f'  time taken {taken:.0f} s (install, build, boot L1 + L2, play, capture)')
