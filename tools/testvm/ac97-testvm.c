@@ -103,6 +103,12 @@ struct pcm_check {
 	uint64_t samples;	/* verified */
 	uint64_t mismatches;
 	uint64_t first_bad;
+	/*
+	 * A stream that ends mid-frame (a detach after an odd number of
+	 * samples) gets its last frame finished with silence: a silent right
+	 * sample at the very end is that pad, not a mismatch.
+	 */
+	int pad_pending, pad;
 	int error;
 	/* Least-squares fit of bytes read against time: the stream's rate. */
 	double t_first, st, sb, stt, stb;
@@ -246,13 +252,20 @@ static void *pcm_reader(void *arg)
 			have_carry = 0;
 			s = carry | buf[i] << 8;
 			want = tv_pattern(pc->samples);
-			if (s != want && !pc->mismatches++)
+			if (pc->pad_pending && !pc->mismatches++)	/* it was not the end */
+				pc->first_bad = pc->samples - 1;
+			pc->pad_pending = s != want && s == 0 && (pc->samples & 1);
+			if (s != want && !pc->pad_pending && !pc->mismatches++)
 				pc->first_bad = pc->samples;
 			pc->samples++;
 		}
 	}
 	if (n < 0)
 		pc->error = errno;
+	if (pc->pad_pending) {		/* the end: it was the pad */
+		pc->pad = 1;
+		pc->samples--;
+	}
 	close(fd);
 	free(buf);
 	return NULL;
@@ -737,6 +750,7 @@ int main(int argc, char **argv)
 	if (pc.mismatches)
 		printf("RESULT pcm_first_bad_sample=%llu\n", (unsigned long long)pc.first_bad);
 	printf("RESULT pcm_read_error=%d\n", pc.error);
+	printf("RESULT pcm_end_pad_samples=%d\n", pc.pad);
 	if (pc.points > 2 && pc.points * pc.stt > pc.st * pc.st)
 		printf("RESULT pcm_rate_hz=%.2f\n",
 		       (pc.points * pc.stb - pc.st * pc.sb) /
