@@ -61,8 +61,9 @@ def peak(data):
 
 def stream_exact(vm):
     """Every sample of a scale VM's stream arrived, in order. (Its overall
-    verdict also wants an interrupt per two buffers, which a guest starved of
-    CPU by 15 neighbours under TCG need not get.)"""
+    verdict also wants the guest to have finished in time and to have taken
+    one interrupt per raise of the line, which a guest starved of CPU by 15
+    neighbours under TCG may miss; the scale table reports the stream.)"""
     if 'mismatches' not in vm:
         return vm.get('verdict') == 'PASS'
     return vm['mismatches'] == '0' and vm.get('verified') and vm['verified'] == vm.get('expected')
