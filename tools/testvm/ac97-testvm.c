@@ -542,6 +542,23 @@ static void *detach_later(void *arg)
 	return NULL;
 }
 
+/* AC97_TESTVM_TIME_SCALE: 1 to 100, how much longer than usual to wait. */
+static unsigned int time_scale(void)
+{
+	const char *env = getenv("AC97_TESTVM_TIME_SCALE");
+	char *end;
+	unsigned long scale;
+
+	if (!env || !*env)
+		return 1;
+	scale = strtoul(env, &end, 10);
+	if (*end || scale < 1 || scale > 100) {
+		fprintf(stderr, "ac97-testvm: AC97_TESTVM_TIME_SCALE=%s: want 1 to 100\n", env);
+		exit(2);
+	}
+	return scale;
+}
+
 static struct vm *watched;
 static struct pcm_check *watched_pcm;
 
@@ -622,8 +639,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
-	/* a hostile round takes well under 1 s, a move well under 0.5 s */
-	alarm(30 + 20 * seconds + hostile_rounds + mv.moves / 2);
+	/*
+	 * A hang detector, not a speed check: a hostile round takes well under
+	 * 1 s, a move well under 0.5 s. Kernels that are slow by design (lockdep
+	 * and KASAN on PREEMPT_RT, under TCG) stretch it by an integer factor.
+	 */
+	alarm((30 + 20 * seconds + hostile_rounds + mv.moves / 2) * time_scale());
 
 	setup_vm(&vm, argv[optind]);
 	p = (struct tv_params *)(vm.ram + TV_PARAMS_GPA);
