@@ -13,6 +13,8 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/ratelimit.h>
+#include <linux/sizes.h>
+#include <linux/uio.h>
 #include <linux/uidgid.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -26,20 +28,26 @@
  * @read_guest:	copy @len bytes of guest-physical memory at @gpa into @buf.
  *		Return 0, or a negative errno if any byte is not guest RAM. Called
  *		only from the device's DMA thread, with no lock held; may sleep.
+ * @write_guest: copy @len bytes from @buf to guest-physical memory at @gpa
+ *		and mark the pages written dirty for the host's dirty log.
+ *		Return 0, or a negative errno, having written nothing, if any
+ *		byte is not writable guest RAM. Same context as @read_guest.
  * @set_irq:	set the level of the device's interrupt line. Called only when
  *		the level changes, under the device lock: must not sleep.
  * @dma_begin:	optional; called in the DMA thread before each run of the
- *		engine, which may @read_guest (e.g. to borrow the VMM's address
- *		space for it, or check it still has it). Non-zero means the
- *		guest's memory is gone for good: the device then stops all DMA
- *		(as ac97_dev_unplug()).
+ *		engine, which may @read_guest or @write_guest (e.g. to borrow
+ *		the VMM's address space for it, or check it still has it).
+ *		Non-zero means the guest's memory is gone for good: the device
+ *		then stops all DMA (as ac97_dev_unplug()).
  * @dma_end:	optional; called after each run whose @dma_begin returned 0,
- *		with @idle set if PCM out has stopped (no run follows until it
- *		starts again), and once with @idle set when the thread ends: a
+ *		with @idle set if every function has stopped (no run follows
+ *		until one starts again), and once with @idle set when the thread
+ *		ends: a
  *		host may keep what it borrowed for the runs until @idle.
  */
 struct ac97_host_ops {
 	int (*read_guest)(void *host, u64 gpa, void *buf, size_t len);
+	int (*write_guest)(void *host, u64 gpa, const void *buf, size_t len);
 	void (*set_irq)(void *host, bool level);
 	int (*dma_begin)(void *host);
 	void (*dma_end)(void *host, bool idle);
@@ -65,6 +73,41 @@ u32 ac97_gain_q16(int steps);
 void ac97_apply_gain(s16 *samples, size_t count, unsigned int first_channel,
 		     unsigned int channels, const struct ac97_gain *gain);
 
+/* Where a capture channel takes its signal from (the codec's record select). */
+enum ac97_rec_input {
+	AC97_REC_SILENT,	/* an input nothing is plugged into */
+	AC97_REC_LINE,		/* the channel itself: line in, stereo mix */
+	AC97_REC_MONO,		/* (left + right) / 2: mic, mono mix */
+};
+
+/*
+ * What the codec does to a capture function's input, per channel: which
+ * signal, then a gain in Q16 (0x10000 = 0 dB; 0 = muted) that can exceed
+ * 0 dB, saturating.
+ */
+struct ac97_capture_path {
+	u8 input[2];
+	u32 gain[2];
+};
+
+void ac97_mixer_capture_path(const struct ac97_mixer *mixer, bool mic_in,
+			     struct ac97_capture_path *path);
+s16 ac97_capture_sample(const struct ac97_capture_path *path,
+			unsigned int channel, s16 left, s16 right);
+
+/*
+ * A DMA function's sample clock: samples due = anchor_samples + elapsed *
+ * rate * channels.
+ */
+struct ac97_clock {
+	u64 anchor_ns;
+	u64 anchor_samples;
+	u64 samples_done;	/* samples moved to or from guest memory */
+	u32 rate;
+	u16 channels;
+	bool running;
+};
+
 /* One DMA function (PCM in, PCM out, mic in): its registers and DMA cursor. */
 struct ac97_bm_func {
 	u32 bdbar;
@@ -78,16 +121,9 @@ struct ac97_bm_func {
 	bool bd_ioc;		/* ... and asks for an interrupt */
 	u16 bd_len;		/* ... and holds this many samples */
 	u32 buf_addr;		/* guest address of the next sample */
-};
-
-/* The PCM-out playback clock: samples due = anchor_samples + elapsed * rate. */
-struct ac97_clock {
-	u64 anchor_ns;
-	u64 anchor_samples;
-	u64 samples_done;	/* samples taken from guest memory */
-	u32 rate;
-	u16 channels;
-	bool running;
+	struct ac97_clock clock;
+	u8 phase;		/* channel of the next sample (0 = left) */
+	s16 carry;		/* capture: right sample of a frame half written */
 };
 
 #define AC97_RING_MARKS 16
@@ -118,6 +154,49 @@ struct ac97_ring {
 	wait_queue_head_t wait;
 };
 
+/* Capture sources: what the codec's inputs hear, written by the host. */
+enum {
+	AC97_SRC_LINE = AC97_PCM_SOURCE_LINE,	/* stereo: PCM in */
+	AC97_SRC_MIC = AC97_PCM_SOURCE_MIC,	/* mono: mic in */
+	AC97_SOURCES,
+};
+
+#define AC97_SOURCE_BYTES	SZ_64K
+
+/*
+ * A capture source: a byte FIFO with one writer (the file that claimed it,
+ * serialised by that file's lock) and one consumer (the DMA thread), which
+ * peeks, writes guest memory, and only then consumes. @lock protects
+ * everything here; lock order: the device's lock, then this; never held
+ * while calling out. Lifetime: the device's.
+ */
+struct ac97_source {
+	spinlock_t lock;	/* see above */
+	u8 *buf;
+	size_t size;		/* power of two */
+	u64 wpos;
+	u64 rpos;
+	u32 rate;		/* the consuming function's programmed rate */
+	u16 channels;
+	u32 serial;		/* bumped at every change of @rate */
+	bool claimed;		/* a writer holds it */
+	bool closed;		/* the device is gone */
+	u64 underruns;		/* transfers that found too little */
+	u64 silent_bytes;	/* bytes of silence they made up */
+	wait_queue_head_t wait;
+};
+
+int ac97_source_init(struct ac97_source *src, u16 channels);
+void ac97_source_free(struct ac97_source *src);
+void ac97_source_close(struct ac97_source *src);
+void ac97_source_set_rate(struct ac97_source *src, u32 rate);
+size_t ac97_source_peek(struct ac97_source *src, void *dst, size_t max);
+void ac97_source_consume(struct ac97_source *src, size_t len, size_t missing);
+size_t ac97_source_room(struct ac97_source *src);
+ssize_t ac97_source_write(struct ac97_source *src, struct iov_iter *from,
+			  bool nonblock);
+void ac97_source_format(struct ac97_source *src, struct ac97_pcm_format *fmt);
+
 /* One open PCM node. */
 struct ac97_reader {
 	struct ac97_ring *ring;
@@ -129,38 +208,39 @@ struct ac97_reader {
 /**
  * struct ac97_dev - one emulated AC'97 controller + codec
  * @lock: protects @mixer, @func, @glob_cnt, @glob_sta, @cas, @irq_level,
- *	@clock, @gen and the counters. A spinlock: register handlers run in
- *	vCPU context. Lock order: @lock, then nothing; @ring has its own lock
+ *	@gen and the counters. A spinlock: register handlers run in vCPU
+ *	context. Lock order: @lock, then a @src's lock; @ring has its own lock
  *	and is never taken under @lock; host ops other than @set_irq are never
  *	called under it.
  * @mixer: codec registers
- * @func: PCM in, PCM out and mic in DMA functions
+ * @func: PCM in, PCM out and mic in DMA functions, each with its clock. A
+ *	function's @phase carries over a pause and across buffers, as on the
+ *	AC-link, and starts again at 0 when the function is reset; PCM out's
+ *	ring pads to it, so the host stream stays frame-aligned whatever the
+ *	guest does
  * @glob_cnt: GLOB_CNT
  * @glob_sta: GLOB_STA
  * @cas: codec access semaphore
  * @irq_level: the level last given to the host's @set_irq
- * @clock: PCM out's playback clock
  * @gen: bumped whenever in-flight DMA must be dropped (reset, pause, BDBAR);
- *	the DMA thread reads guest memory with no lock held and commits only
+ *	the DMA thread moves guest memory with no lock held and commits only
  *	if @gen has not moved meanwhile
- * @unplugged: set once by ac97_dev_unplug(); PCM out never runs again
- * @po_phase: the channel PCM out's next sample belongs to (0 = left). It
- *	carries over a pause and across buffers, as on the AC-link, and starts
- *	again at 0 when the function is reset; the ring pads to it, so the
- *	host stream stays frame-aligned whatever the guest does
- * @dma_errors: DMA reads that hit memory that is not guest RAM
+ * @unplugged: set once by ac97_dev_unplug(); no DMA ever runs again
+ * @dma_errors: DMA accesses that hit memory that is not guest RAM
  * @clock_slips: times the DMA thread was starved and gave up the lag
  * @irq_raises: times the interrupt line went from low to high
  * @ops: host operations
  * @host: the host's cookie for @ops
  * @flags: %AC97_DEV_MANUAL or 0
  * @manual_now_ns: the clock, with %AC97_DEV_MANUAL
- * @lead_ns: how far ahead of the playback clock the DMA fetches, as the
- *	hardware's FIFO does; PICB never reports a sample as played before it
- *	has been fetched
+ * @lead_ns: how far ahead of its clock a function's DMA runs, as the
+ *	hardware's FIFO does; PICB never reports a sample as moved before it
+ *	has been
  * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
  * @bounce: the DMA thread's copy of guest PCM
- * @ring: PCM for readers of the device's nodes
+ * @raw: the DMA thread's copy of a capture source's frames
+ * @ring: PCM out for readers of the device's nodes
+ * @src: capture sources, written through the device's nodes
  * @warn_rs: rate limit of this device's warnings (a guest cannot silence
  *	another's, nor flood the log)
  * @ref: one for the creator, one per open PCM reader (node, alias or fd)
@@ -176,10 +256,8 @@ struct ac97_dev {
 	u32 glob_sta;
 	u8 cas;
 	bool irq_level;
-	struct ac97_clock clock;
 	u64 gen;
 	bool unplugged;
-	u8 po_phase;
 	u64 dma_errors;
 	u64 clock_slips;
 	u64 irq_raises;
@@ -190,7 +268,9 @@ struct ac97_dev {
 	u64 lead_ns;
 	struct task_struct *thread;
 	u8 *bounce;
+	u8 *raw;
 	struct ac97_ring ring;
+	struct ac97_source src[AC97_SOURCES];
 	struct ratelimit_state warn_rs;
 	struct kref ref;
 	int index;
@@ -217,6 +297,21 @@ void ac97_dev_unplug(struct ac97_dev *dev);
 void ac97_dev_destroy(struct ac97_dev *dev);
 void ac97_dev_put(struct ac97_dev *dev);
 bool ac97_engine_step(struct ac97_dev *dev);
+
+/* Between the register file (ac97_bm.c) and the engine (ac97_dma.c). */
+#define AC97_FUNC_PI		0
+#define AC97_FUNC_PO		1
+#define AC97_FUNC_MC		2
+void ac97_update_irq(struct ac97_dev *dev);
+void ac97_bm_cold_reset(struct ac97_dev *dev);
+#define AC97_BOUNCE_BYTES	4096
+void ac97_dma_sync(struct ac97_dev *dev);
+void ac97_dma_codec_changed(struct ac97_dev *dev);
+u16 ac97_dma_picb(const struct ac97_dev *dev, const struct ac97_bm_func *f);
+u64 ac97_dev_now(const struct ac97_dev *dev);
+bool ac97_dma_running(const struct ac97_dev *dev);
+int ac97_dma_thread(void *data);
+u64 ac97_dma_period_ns(void);
 bool ac97_irq_pending(struct ac97_dev *dev);
 void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info);
 

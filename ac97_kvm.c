@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KVM glue: attach an ac97-emu device to a VM. The two I/O BARs become
- * kvm_io_devices on the VM's PIO bus, guest memory is read by the DMA thread
- * through the VMM's address space (borrowed for each engine run, as vhost
- * does), and the interrupt line is an irqfd with a resamplefd
- * (level-triggered INTx).
+ * kvm_io_devices on the VM's PIO bus, guest memory is read and written by the
+ * DMA thread through the VMM's address space (borrowed for each engine run,
+ * as vhost does; writes mark KVM's dirty bitmap), and the interrupt line is
+ * an irqfd with a resamplefd (level-triggered INTx).
  *
  * Stock kernels do not export kvm_io_bus_register_dev(), so the bus is
  * updated here the way KVM does it: under kvm->slots_lock, publish a copy
@@ -140,6 +140,81 @@ static int kvm_read_guest_op(void *host, u64 gpa, void *buf, size_t len)
 }
 
 /*
+ * Whether the whole of [@gpa, @gpa + @len) is writable guest RAM, checked
+ * page by page before anything is written: a capture transfer is written
+ * whole or not at all. Caller holds kvm->srcu.
+ */
+static bool guest_ram_writable(struct kvm *kvm, u64 gpa, size_t len)
+{
+	struct kvm_memory_slot *slot;
+	gfn_t gfn;
+
+	if (!len)
+		return true;
+	for (gfn = gpa >> PAGE_SHIFT; gfn <= (gpa + len - 1) >> PAGE_SHIFT; gfn++) {
+		slot = gfn_to_memslot(kvm, gfn);
+		if (!slot || (slot->flags & (KVM_MEMSLOT_INVALID | KVM_MEM_READONLY)))
+			return false;
+#ifdef KVM_MEM_GUEST_MEMFD
+		if (slot->flags & KVM_MEM_GUEST_MEMFD)
+			return false;
+#endif
+	}
+	return true;
+}
+
+/*
+ * Write guest RAM through the memslot's host address in the borrowed
+ * address space, and mark each page dirty in the slot's dirty bitmap
+ * ourselves. kvm_write_guest() would mark it through
+ * mark_page_dirty_in_slot(), which WARNs without a running vCPU (6.1, 6.12)
+ * and on 6.1 then does not mark it at all. The bit is set after the data
+ * is written, as KVM does, so a KVM_GET_DIRTY_LOG that sees it copies the
+ * page with the data in it; the bitmap is read and cleared with atomic
+ * operations by KVM too. A VM that logs dirty pages to a per-vCPU ring
+ * (KVM_CAP_DIRTY_LOG_RING) cannot be told from here: -EOPNOTSUPP, and the
+ * function halts with FIFOE and says why.
+ */
+static int kvm_write_guest_op(void *host, u64 gpa, const void *buf, size_t len)
+{
+	struct ac97_kvm *ak = host;
+	struct kvm *kvm = ak->kvm;
+	struct kvm_memory_slot *slot;
+	unsigned long *bitmap;
+	size_t seg, off;
+	int idx, ret = 0;
+	gfn_t gfn;
+
+	if (READ_ONCE(kvm->dirty_ring_size))
+		return -EOPNOTSUPP;
+	idx = srcu_read_lock(&kvm->srcu);
+	if (!guest_ram_writable(kvm, gpa, len)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	for (; len; len -= seg, gpa += seg, buf += seg) {
+		gfn = gpa >> PAGE_SHIFT;
+		off = offset_in_page(gpa);
+		seg = min_t(size_t, len, PAGE_SIZE - off);
+		slot = gfn_to_memslot(kvm, gfn);
+		if (copy_to_user((void __user *)(__gfn_to_hva_memslot(slot, gfn) + off),
+				 buf, seg)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		bitmap = READ_ONCE(slot->dirty_bitmap);
+		if (bitmap) {
+			/* The data before the bit: a log reader copies it. */
+			smp_mb__before_atomic();
+			set_bit_le(gfn - slot->base_gfn, bitmap);
+		}
+	}
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+
+/*
  * One assert in flight at a time. KVM asserts an irqfd's line from a work
  * item, some time after the signal, and drops it at the guest's EOI; a
  * second signal before that EOI could assert again after it, when the
@@ -171,7 +246,7 @@ static void kvm_set_irq_op(void *host, bool level)
 
 /*
  * The DMA thread borrows the VMM's address space (guest RAM is mapped there)
- * while PCM out runs, not for good: once the thread is the address space's
+ * while a DMA function runs, not for good: once the thread is the address space's
  * last user, the VMM has exited and it is given back, so that nothing the
  * address space itself holds (an io_uring mapping with the handle in its
  * fixed files) can keep it, and through it the VM, alive. Thread only.
@@ -210,6 +285,7 @@ static void kvm_dma_end(void *host, bool idle)
 
 static const struct ac97_host_ops ac97_kvm_ops = {
 	.read_guest = kvm_read_guest_op,
+	.write_guest = kvm_write_guest_op,
 	.set_irq = kvm_set_irq_op,
 	.dma_begin = kvm_dma_begin,
 	.dma_end = kvm_dma_end,
@@ -784,6 +860,12 @@ static int ac97_attach(const struct ac97_attach *req)
 	kvm = kvm_from_fd(req->vm_fd);
 	if (IS_ERR(kvm))
 		return PTR_ERR(kvm);
+	if (READ_ONCE(kvm->dirty_ring_size)) {
+		/* Captured audio would reach guest pages no dirty log records. */
+		pr_warn_ratelimited("ac97-emu: VM logs dirty pages to a ring (KVM_CAP_DIRTY_LOG_RING): not supported, use the dirty bitmap\n");
+		kvm_put_kvm(kvm);
+		return -EOPNOTSUPP;
+	}
 	ak = kzalloc(sizeof(*ak), GFP_KERNEL_ACCOUNT);
 	if (!ak) {
 		kvm_put_kvm(kvm);

@@ -2,7 +2,8 @@
 /*
  * The AC'97 2.3 codec behind the ICH: a SigmaTel STAC9700-compatible
  * stereo codec with variable rate DAC/ADC and 5-bit volume controls, and the
- * gain maths that applies its master and PCM-out volume to the stream.
+ * gain maths that applies its master and PCM-out volume to the stream and
+ * its record path to what is captured.
  *
  * Locking: none here. The caller holds the device lock.
  */
@@ -156,13 +157,16 @@ u32 ac97_mixer_dac_rate(const struct ac97_mixer *mixer)
 }
 
 /*
- * 10^(-1.5 * k / 20) in Q16 for k = -8..54: the 1.5 dB steps of the codec's
- * controls, from +12 dB (PCM out at maximum) down to -81 dB (master and PCM
- * out both at minimum). Made with round(65536 * 10 ** (-1.5 * k / 20)).
+ * 10^(-1.5 * k / 20) in Q16 for k = -23..54: the 1.5 dB steps of the codec's
+ * controls, from +34.5 dB (record gain and mic volume both at maximum) down
+ * to -81 dB (master and PCM out both at minimum). Made with
+ * round(65536 * 10 ** (-1.5 * k / 20)).
  */
-#define GAIN_STEP_MIN	(-8)
+#define GAIN_STEP_MIN	(-23)
 #define GAIN_STEP_MAX	54
 static const u32 gain_q16[GAIN_STEP_MAX - GAIN_STEP_MIN + 1] = {
+	3479204, 2927386, 2463088, 2072430, 1743733, 1467168, 1234468, 1038676,
+	873937, 735326, 618700, 520571, 438006, 368536, 310084,
 	260904, 219523, 184706, 155410, 130762, 110022, 92572, 77890,
 	65536, 55142, 46396, 39037, 32846, 27636, 23253, 19565,
 	16462, 13851, 11654, 9806, 8250, 6942, 5841, 4915,
@@ -205,6 +209,96 @@ static s16 scale_sample(s16 sample, u32 gain)
 	s64 v = ((s64)sample * gain + 0x8000) >> 16;
 
 	return clamp_t(s64, v, S16_MIN, S16_MAX);
+}
+
+#define REC_SEL_MIC		0
+#define REC_SEL_LINE		4
+#define REC_SEL_STEREO_MIX	5
+#define REC_SEL_MONO_MIX	6
+#define MIC_BOOST		BIT(6)	/* +20 dB: exactly x10 */
+
+/* The mic control (0x0E): +12 dB to -34.5 dB, 0x08 = 0 dB, after @steps more. */
+static u32 mic_gain(u16 mic, int steps)
+{
+	if (mic & AC97_MUTE)
+		return 0;
+	return ac97_gain_q16(steps + (mic & 0x1f) - 8) * ((mic & MIC_BOOST) ? 10 : 1);
+}
+
+/**
+ * ac97_mixer_capture_path() - what the codec does to what a capture function records
+ * @mixer: the codec
+ * @mic_in: the path of mic in (else: PCM in)
+ * @path: out: per channel, the input and the gain
+ *
+ * There are two host streams: line (stereo) feeds PCM in, mic (mono) feeds
+ * mic in. For PCM in, record select (0x1A) picks per channel what its ADC
+ * hears: line in and stereo mix are that channel of the line stream; mic and
+ * mono mix are the line stream's mono mix, the mic through the mic control;
+ * CD, video, aux and phone have nothing plugged in. Record gain (0x1C) adds
+ * 0 to +22.5 dB in 1.5 dB steps, or mutes. Mic in hears the mic stream
+ * through the mic control (0x0E: +12 to -34.5 dB, mute, +20 dB boost).
+ */
+void ac97_mixer_capture_path(const struct ac97_mixer *mixer, bool mic_in,
+			     struct ac97_capture_path *path)
+{
+	u16 sel = mixer->regs[AC97_REC_SEL / 2];
+	u16 rec = mixer->regs[AC97_REC_GAIN / 2];
+	u16 mic = mixer->regs[AC97_MIC / 2];
+	unsigned int c, shift;
+	int steps;
+
+	for (c = 0; c < 2; c++) {
+		if (mic_in) {
+			path->input[c] = AC97_REC_MONO;
+			path->gain[c] = mic_gain(mic, 0);
+			continue;
+		}
+		shift = c ? 0 : 8;
+		steps = -(int)((rec >> shift) & 0xf);
+		switch ((sel >> shift) & 7) {
+		case REC_SEL_MIC:
+			path->input[c] = AC97_REC_MONO;
+			path->gain[c] = mic_gain(mic, steps);
+			break;
+		case REC_SEL_LINE:
+		case REC_SEL_STEREO_MIX:
+			path->input[c] = AC97_REC_LINE;
+			path->gain[c] = ac97_gain_q16(steps);
+			break;
+		case REC_SEL_MONO_MIX:
+			path->input[c] = AC97_REC_MONO;
+			path->gain[c] = ac97_gain_q16(steps);
+			break;
+		default:
+			path->input[c] = AC97_REC_SILENT;
+			path->gain[c] = 0;
+			break;
+		}
+		if (rec & AC97_MUTE)
+			path->gain[c] = 0;
+	}
+}
+
+/* Capture channel @channel (0 = left) of the frame @left, @right. */
+s16 ac97_capture_sample(const struct ac97_capture_path *path,
+			unsigned int channel, s16 left, s16 right)
+{
+	s16 in;
+
+	switch (path->input[channel]) {
+	case AC97_REC_LINE:
+		in = channel ? right : left;
+		break;
+	case AC97_REC_MONO:
+		in = ((s32)left + right) >> 1;
+		break;
+	default:
+		return 0;
+	}
+	if (path->gain[channel] == 0x10000)
+		return in;
+	return scale_sample(in, path->gain[channel]);
 }
 
 /*

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PCM to userspace: the char devices that read a device's ring. See
- * ac97_ring.c for the ring and include/uapi/linux/ac97_emu.h for the ABI.
+ * PCM to and from userspace: the char devices that read a device's ring and,
+ * opened for writing, feed one of its capture sources. See ac97_ring.c and
+ * ac97_source.c, and include/uapi/linux/ac97_emu.h for the ABI.
  *
- * Who may hear a VM: /dev/ac97pcmN belongs to the user whose VMM attached
- * device N (devtmpfs creates it 0400, owned by that user), /dev/ac97pcm
- * (0444) opens the lowest-numbered device of the caller's own, and a VMM can
- * take a reader fd straight from its device handle (AC97_DEV_OPEN_PCM), to
- * pass on as it likes. An administrator may widen a node with a udev rule.
+ * Who may hear a VM, or speak to it: /dev/ac97pcmN belongs to the user whose
+ * VMM attached device N (devtmpfs creates it 0600, owned by that user),
+ * /dev/ac97pcm (0666) opens the lowest-numbered device of the caller's own,
+ * and a VMM can take a reader fd straight from its device handle
+ * (AC97_DEV_OPEN_PCM), to pass on as it likes. An administrator may widen a
+ * node with a udev rule.
  *
  * One char region serves every node: minor N is device N, the last minor is
  * the alias. @nodes_lock orders open against removal: an open finds the
@@ -40,14 +42,17 @@ MODULE_PARM_DESC(ring_kb,
  * One open PCM node. @lock serialises everything that moves @reader or uses
  * @bounce: read(), AC97_PCM_READ and AC97_PCM_GET_FORMAT, from any number
  * of threads or io_uring at once on the same file (stream_open() leaves
- * reads of a file unserialised). Lifetime: made by open, freed by the
- * file's release; holds a reference on @dev.
+ * reads of a file unserialised), and, for a file open for writing, the
+ * writes to the capture source it holds (@source, -1 for none; at most one
+ * file holds a source). Lifetime: made by open, freed by the file's
+ * release; holds a reference on @dev.
  */
 struct ac97_pcm_file {
 	struct mutex lock;	/* see above */
 	struct ac97_dev *dev;
 	struct ac97_reader reader;
 	u8 *bounce;
+	int source;
 };
 
 #define AC97_ALIAS_MINOR	AC97_MAX_DEVICES
@@ -107,6 +112,7 @@ static struct ac97_pcm_file *pcm_file_new(struct ac97_dev *dev)
 		return NULL;
 	}
 	mutex_init(&pf->lock);
+	pf->source = -1;
 	kref_get(&dev->ref);
 	pf->dev = dev;
 	ac97_reader_init(&pf->reader, &dev->ring);
@@ -126,6 +132,31 @@ static struct ac97_dev *alias_target(void)
 	return NULL;
 }
 
+/* Make @pf the writer of source @index, giving up the one it had. */
+static int pcm_claim_source(struct ac97_pcm_file *pf, int index)
+{
+	struct ac97_source *src = &pf->dev->src[index];
+	int ret = 0;
+
+	if (pf->source == index)
+		return 0;
+	spin_lock(&src->lock);
+	if (src->claimed)
+		ret = -EBUSY;
+	src->claimed = true;
+	spin_unlock(&src->lock);
+	if (ret)
+		return ret;
+	if (pf->source >= 0) {
+		src = &pf->dev->src[pf->source];
+		spin_lock(&src->lock);
+		src->claimed = false;
+		spin_unlock(&src->lock);
+	}
+	pf->source = index;
+	return 0;
+}
+
 static int pcm_open(struct inode *inode, struct file *file)
 {
 	unsigned int minor = iminor(inode);
@@ -142,12 +173,31 @@ static int pcm_open(struct inode *inode, struct file *file)
 	mutex_unlock(&nodes_lock);
 	if (ret)
 		return ret;
+	/* A writer feeds the line source (PCM in) until it asks for another. */
+	if (file->f_mode & FMODE_WRITE) {
+		ret = pcm_claim_source(pf, AC97_SRC_LINE);
+		if (ret) {
+			ac97_dev_put(pf->dev);
+			mutex_destroy(&pf->lock);
+			kfree(pf->bounce);
+			kfree(pf);
+			return ret;
+		}
+	}
 	file->private_data = pf;
 	return stream_open(inode, file);
 }
 
 static void pcm_file_free(struct ac97_pcm_file *pf)
 {
+	struct ac97_source *src;
+
+	if (pf->source >= 0) {
+		src = &pf->dev->src[pf->source];
+		spin_lock(&src->lock);
+		src->claimed = false;
+		spin_unlock(&src->lock);
+	}
 	ac97_dev_put(pf->dev);
 	mutex_destroy(&pf->lock);
 	kfree(pf->bounce);
@@ -263,6 +313,20 @@ static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			(iocb->ki_filp->f_flags & O_NONBLOCK), NULL);
 }
 
+static ssize_t pcm_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct ac97_pcm_file *pf = iocb->ki_filp->private_data;
+	bool nonblock = (iocb->ki_flags & IOCB_NOWAIT) ||
+			(iocb->ki_filp->f_flags & O_NONBLOCK);
+	ssize_t ret = pcm_file_lock(pf, nonblock);
+
+	if (ret)
+		return ret;
+	ret = ac97_source_write(&pf->dev->src[pf->source], from, nonblock);
+	mutex_unlock(&pf->lock);
+	return ret;
+}
+
 /* AC97_PCM_READ: a read that says which format the bytes it returns are in. */
 static long pcm_ioctl_read(struct file *file, struct ac97_pcm_read __user *arg)
 {
@@ -298,6 +362,17 @@ static __poll_t pcm_poll(struct file *file, poll_table *wait)
 	struct ac97_ring *ring = pf->reader.ring;
 	__poll_t mask = 0;
 
+	if (file->f_mode & FMODE_WRITE) {
+		struct ac97_source *src = &pf->dev->src[READ_ONCE(pf->source)];
+
+		poll_wait(file, &src->wait, wait);
+		if (ac97_source_room(src))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		else if (READ_ONCE(src->closed))
+			mask |= EPOLLERR | EPOLLHUP;
+	}
+	if (!(file->f_mode & FMODE_READ))
+		return mask;
 	poll_wait(file, &ring->wait, wait);
 	spin_lock(&ring->lock);
 	if (pf->reader.rpos < ring->wpos)
@@ -308,13 +383,42 @@ static __poll_t pcm_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* The writer's ioctls: which source it feeds, and what format is wanted. */
+static long pcm_ioctl_source(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct ac97_pcm_file *pf = file->private_data;
+	struct ac97_pcm_format fmt;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (cmd == AC97_PCM_SET_SOURCE && arg >= AC97_SOURCES)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&pf->lock))
+		return -EINTR;
+	if (cmd == AC97_PCM_SET_SOURCE) {
+		ret = pcm_claim_source(pf, arg);
+		mutex_unlock(&pf->lock);
+		return ret;
+	}
+	ac97_source_format(&pf->dev->src[pf->source], &fmt);
+	mutex_unlock(&pf->lock);
+	return copy_to_user((void __user *)arg, &fmt, sizeof(fmt)) ? -EFAULT : 0;
+}
+
 static long pcm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ac97_pcm_file *pf = file->private_data;
 	struct ac97_pcm_format fmt;
 
+	if ((cmd == AC97_PCM_READ || cmd == AC97_PCM_GET_FORMAT) &&
+	    !(file->f_mode & FMODE_READ))
+		return -EBADF;
 	if (cmd == AC97_PCM_READ)
 		return pcm_ioctl_read(file, (struct ac97_pcm_read __user *)arg);
+	if (cmd == AC97_PCM_SET_SOURCE || cmd == AC97_PCM_GET_SOURCE_FORMAT)
+		return pcm_ioctl_source(file, cmd, arg);
 	if (cmd != AC97_PCM_GET_FORMAT)
 		return -ENOTTY;
 	if (mutex_lock_interruptible(&pf->lock))
@@ -331,6 +435,7 @@ static const struct file_operations pcm_fops = {
 	.open = pcm_open,
 	.release = pcm_release,
 	.read_iter = pcm_read_iter,
+	.write_iter = pcm_write_iter,
 	.poll = pcm_poll,
 	.unlocked_ioctl = pcm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -419,7 +524,7 @@ int ac97_pcm_node_publish(struct ac97_dev *dev)
 	struct device *node;
 
 	snprintf(name, sizeof(name), "ac97pcm%d", dev->index);
-	node = pcm_node_add(dev->index, dev->owner, 0400, name);
+	node = pcm_node_add(dev->index, dev->owner, 0600, name);
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	mutex_lock(&nodes_lock);
@@ -471,7 +576,7 @@ int ac97_pcm_init(void)
 	ret = class_register(&pcm_class);
 	if (ret)
 		goto err_cdev;
-	alias_node = pcm_node_add(AC97_ALIAS_MINOR, GLOBAL_ROOT_UID, 0444, "ac97pcm");
+	alias_node = pcm_node_add(AC97_ALIAS_MINOR, GLOBAL_ROOT_UID, 0666, "ac97pcm");
 	if (IS_ERR(alias_node)) {
 		ret = PTR_ERR(alias_node);
 		goto err_class;

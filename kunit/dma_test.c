@@ -108,7 +108,7 @@ static void dma_bytes_in_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, po_sr(&p), AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI);
 	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
 	/* 9856 samples at 96000/s: 103 ticks of 1 ms. */
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 9856);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 9856);
 }
 
 static void dma_ioc_interrupts(struct kunit *test)
@@ -327,7 +327,7 @@ static void dma_reset_while_running(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(4)), AC97_SR_DCH << 16);
 	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
 	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.running, false);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.running, false);
 }
 
 /* Read @n samples of the host stream into @out (they must all be there). */
@@ -364,7 +364,7 @@ static void dma_reset_mid_frame_keeps_channels(struct kunit *test)
 	run_until_halted(&p, 10);
 	read_samples(&p, got, ARRAY_SIZE(want));
 	KUNIT_EXPECT_MEMEQ(test, got, want, sizeof(want));
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 7);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 7);
 }
 
 /*
@@ -416,7 +416,7 @@ static void dma_pause_mid_frame_continues(struct kunit *test)
 	play_bd(&p, 0, 10, 0);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 10417);		/* 1 sample at 96 000 samples/s */
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 1);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 1);
 	bm_wb(p.dev, PO(AC97_BM_CR), 0);
 	advance(&p, MS);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
@@ -445,7 +445,7 @@ static void dma_unplug_ends_stream(struct kunit *test)
 	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 30 * MS);
-	done = p.dev->clock.samples_done;
+	done = p.dev->func[AC97_FUNC_PO].clock.samples_done;
 	KUNIT_EXPECT_EQ(test, done, 2880);
 	ac97_dev_unplug(p.dev);
 	buf0 = fake_ptr(p.g, PCM_GPA);
@@ -454,8 +454,8 @@ static void dma_unplug_ends_stream(struct kunit *test)
 	bm_wb(p.dev, PO(AC97_BM_CR), 0);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 30 * MS);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, done);
-	KUNIT_EXPECT_FALSE(test, p.dev->clock.running);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, done);
+	KUNIT_EXPECT_FALSE(test, p.dev->func[AC97_FUNC_PO].clock.running);
 	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), done);
 	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 0);
 }
@@ -471,7 +471,8 @@ static void dma_picb_position(struct kunit *test)
 	play_bd(&p, 0, 60000, 0);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 0);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 96);	/* one lead ahead */
+	/* one lead ahead */
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96);
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000);
 	for (us = 125; us <= 20000; us += 125) {
 		if (us % 1000 == 0)
@@ -482,7 +483,7 @@ static void dma_picb_position(struct kunit *test)
 				    60000 - us * 96 / 1000, "at %u us", us);
 	}
 	/* The thread stalls: PICB stops where the fetches stopped. */
-	stalled = 60000 - p.dev->clock.samples_done;
+	stalled = 60000 - p.dev->func[AC97_FUNC_PO].clock.samples_done;
 	p.dev->manual_now_ns += 5 * MS;
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), stalled);
 	advance(&p, 0);
@@ -507,7 +508,7 @@ static void dma_rate_exact(struct kunit *test)
 		/* 10 s in uneven ticks: 0.7 ms, 1.3 ms, ... */
 		for (i = 0; i < 10000; i++)
 			advance(&p, (i & 1) ? 1300000 : 700000);
-		KUNIT_EXPECT_EQ_MSG(test, p.dev->clock.samples_done,
+		KUNIT_EXPECT_EQ_MSG(test, p.dev->func[AC97_FUNC_PO].clock.samples_done,
 				    (u64)rates[r] * 2 * 10, "rate %u", rates[r]);
 		KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 0);
 	}
@@ -557,9 +558,9 @@ static void dma_starvation_resync(struct kunit *test)
 	advance(&p, MS);
 	advance(&p, 1000 * MS);
 	KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 1);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 96);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96);
 	advance(&p, MS);
-	KUNIT_EXPECT_EQ(test, p.dev->clock.samples_done, 192);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 192);
 }
 
 /* Master and PCM-out volume reach the samples, per channel. */
@@ -623,7 +624,7 @@ static void dma_thread_rate(struct kunit *test)
 	for (i = 0; i < RATE_POINTS; i++) {
 		usleep_range(9000, 11000);
 		spin_lock(&p.dev->lock);
-		n[i] = p.dev->clock.samples_done / 2;
+		n[i] = p.dev->func[AC97_FUNC_PO].clock.samples_done / 2;
 		t[i] = (ktime_get_ns() - t0) / 1000;	/* us */
 		spin_unlock(&p.dev->lock);
 		st += t[i];
@@ -734,7 +735,7 @@ static void dma_thread_memory_gone(struct kunit *test)
 	WRITE_ONCE(g->memory_gone, true);
 	msleep(20);
 	KUNIT_EXPECT_TRUE(test, dev->unplugged);
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(dev->clock.running));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(dev->func[AC97_FUNC_PO].clock.running));
 	reads = READ_ONCE(g->reads);
 	msleep(20);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(g->reads), reads);

@@ -2,8 +2,8 @@
 /*
  * A fake guest for the KUnit suites and the userspace fuzzer: two banks of
  * RAM with a hole between them, and an interrupt line that records its
- * edges. Reads that touch any byte outside RAM are refused, as
- * kvm_read_guest() refuses them.
+ * edges. Reads and writes that touch any byte outside RAM are refused
+ * whole, as the KVM host refuses them.
  */
 #include <linux/vmalloc.h>
 
@@ -34,6 +34,21 @@ static int fake_read_guest(void *host, u64 gpa, void *buf, size_t len)
 		return 0;
 	}
 	g->refused_reads++;
+	return -EFAULT;
+}
+
+static int fake_write_guest(void *host, u64 gpa, const void *buf, size_t len)
+{
+	struct fake_guest *g = host;
+
+	g->writes++;
+	if (in_bank(gpa, len, FAKE_RAM_BASE, FAKE_RAM_SIZE) ||
+	    in_bank(gpa, len, FAKE_HIGH_BASE, FAKE_HIGH_SIZE)) {
+		memcpy(fake_ptr(g, gpa), buf, len);
+		g->written_bytes += len;
+		return 0;
+	}
+	g->refused_writes++;
 	return -EFAULT;
 }
 
@@ -79,6 +94,7 @@ static void fake_dma_end(void *host, bool idle)
 
 const struct ac97_host_ops fake_guest_ops = {
 	.read_guest = fake_read_guest,
+	.write_guest = fake_write_guest,
 	.set_irq = fake_set_irq,
 	.dma_begin = fake_dma_begin,
 	.dma_end = fake_dma_end,

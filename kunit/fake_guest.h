@@ -23,6 +23,9 @@ struct fake_guest {
 	unsigned int irq_changes;
 	unsigned int reads;
 	unsigned int refused_reads;
+	unsigned int writes;
+	unsigned int refused_writes;
+	u64 written_bytes;
 	unsigned int dma_begins;
 	unsigned int dma_ends;
 	bool borrowed;		/* between a begin and an idle end */

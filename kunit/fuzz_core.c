@@ -2,8 +2,10 @@
 /*
  * Random traffic against the device model: register accesses (every offset,
  * widths 1/2/4, values biased towards the interesting ones), descriptor lists
- * and buffers in a fake guest memory with holes, resets, and engine steps at
- * random times; invariants checked after every operation.
+ * and buffers in a fake guest memory with holes, for all three functions in
+ * both directions, resets, and engine steps at random times; invariants
+ * checked after every operation, and every write to guest memory as it
+ * happens.
  */
 #include <linux/slab.h>
 
@@ -17,7 +19,34 @@ struct fuzz_ctx {
 	struct fake_guest g;
 	struct ac97_reader reader;
 	u8 *read_buf;
+	bool stray_write;	/* a capture wrote outside its buffer */
 };
+
+static struct ac97_host_ops fuzz_ops;
+
+/*
+ * Every write to guest memory must be a capture function's transfer at its
+ * cursor, within what is left of the buffer it fetched: nothing outside a
+ * descriptor's buffer, whatever the guest did to the list meanwhile.
+ */
+static int fuzz_write_guest(void *host, u64 gpa, const void *buf, size_t len)
+{
+	struct fuzz_ctx *c = container_of(host, struct fuzz_ctx, g);
+	static const unsigned int capture[] = { 0, 2 };	/* PI, MC */
+	bool inside = false;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(capture); i++) {
+		const struct ac97_bm_func *f = &c->dev->func[capture[i]];
+
+		if (f->bd_valid && gpa == f->buf_addr && len <= 2u * f->picb &&
+		    f->picb <= f->bd_len)
+			inside = true;
+	}
+	if (!inside)
+		c->stray_write = true;
+	return fake_guest_ops.write_guest(host, gpa, buf, len);
+}
 
 /* A guest address: mostly in RAM, sometimes in the hole, past RAM, near 4 GiB. */
 static u32 rand_gpa(struct fuzz_src *s)
@@ -104,14 +133,17 @@ static void nam_op(struct ac97_dev *dev, struct fuzz_src *s, u32 v)
 		ac97_nam_read(dev, off, width);
 }
 
-static void start_po(struct ac97_dev *dev, struct fuzz_src *s, u32 v)
+/* Start PCM in, PCM out or mic in on one of 64 lists. */
+static void start_func(struct ac97_dev *dev, struct fuzz_src *s, u32 v)
 {
-	ac97_nabm_write(dev, AC97_BM_PO, 4, FAKE_RAM_BASE + (v % 64) * 0x100);
-	ac97_nabm_write(dev, AC97_BM_PO + AC97_BM_LVI, 1, s->next(s));
-	ac97_nabm_write(dev, AC97_BM_PO + AC97_BM_CR, 1, (s->next(s) & 0x1d) | 1);
+	unsigned int base = (s->next(s) % AC97_BM_FUNCS) * 0x10;
+
+	ac97_nabm_write(dev, base, 4, FAKE_RAM_BASE + (v % 64) * 0x100);
+	ac97_nabm_write(dev, base + AC97_BM_LVI, 1, s->next(s));
+	ac97_nabm_write(dev, base + AC97_BM_CR, 1, (s->next(s) & 0x1d) | 1);
 }
 
-/* Rewrite a descriptor of one of the lists start_po() uses, even mid-DMA. */
+/* Rewrite a descriptor of one of the lists start_func() uses, even mid-DMA. */
 static void rewrite_bd(struct fake_guest *g, struct fuzz_src *s, u32 v)
 {
 	u32 bd = FAKE_RAM_BASE + (v % 64) * 0x100 + (s->next(s) % 32) * 8;
@@ -130,16 +162,19 @@ static void reset_op(struct ac97_dev *dev, u32 v)
 }
 
 /* Time passes (mostly ms, sometimes 300 ms) and the engine runs once. */
-static const char *step_op(struct ac97_dev *dev, struct fake_guest *g,
-			   struct fuzz_src *s, u32 v, struct fuzz_result *res)
+static const char *step_op(struct fuzz_ctx *c, struct fuzz_src *s, u32 v,
+			   struct fuzz_result *res)
 {
-	unsigned int reads = g->reads;
+	unsigned int moves = c->g.reads + c->g.writes;
 
-	dev->manual_now_ns += s->next(s) % (v % 50 ? 3000000 : 300000000);
-	ac97_engine_step(dev);
-	res->reads_max = max_t(u64, res->reads_max, g->reads - reads);
-	if (g->reads - reads > FUZZ_READS_PER_STEP)
-		return "unbounded work: too many guest reads in one step";
+	c->dev->manual_now_ns += s->next(s) % (v % 50 ? 3000000 : 300000000);
+	ac97_engine_step(c->dev);
+	moves = c->g.reads + c->g.writes - moves;
+	res->reads_max = max_t(u64, res->reads_max, moves);
+	if (moves > FUZZ_READS_PER_STEP)
+		return "unbounded work: too many guest accesses in one step";
+	if (c->stray_write)
+		return "capture wrote guest memory outside its current buffer";
 	return NULL;
 }
 
@@ -166,7 +201,7 @@ static const char *fuzz_op(struct fuzz_ctx *c, struct fuzz_src *s,
 	else if (r < 55)
 		nam_op(c->dev, s, v);
 	else if (r < 63)
-		start_po(c->dev, s, v);
+		start_func(c->dev, s, v);
 	else if (r < 76)
 		rewrite_bd(&c->g, s, v);
 	else if (r < 78)
@@ -174,7 +209,7 @@ static const char *fuzz_op(struct fuzz_ctx *c, struct fuzz_src *s,
 	else if (r < 84)
 		return read_op(c, v);
 	else
-		return step_op(c->dev, &c->g, s, v, res);
+		return step_op(c, s, v, res);
 	return NULL;
 }
 
@@ -198,7 +233,10 @@ int fuzz_run(struct fuzz_src *src, unsigned int max_ops, struct fuzz_result *res
 	ret = fake_guest_alloc(&c.g);
 	if (ret)
 		goto out_buf;
-	c.dev = ac97_dev_create(&fake_guest_ops, &c.g, AC97_DEV_MANUAL);
+	c.stray_write = false;
+	fuzz_ops = fake_guest_ops;
+	fuzz_ops.write_guest = fuzz_write_guest;
+	c.dev = ac97_dev_create(&fuzz_ops, &c.g, AC97_DEV_MANUAL);
 	if (IS_ERR(c.dev)) {
 		ret = PTR_ERR(c.dev);
 		goto out_guest;

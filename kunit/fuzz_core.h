@@ -22,7 +22,7 @@ struct fuzz_src {
 /**
  * struct fuzz_result - what one run did, and the first invariant it broke
  * @ops: operations run
- * @reads_max: most guest-memory reads in one engine step
+ * @reads_max: most guest-memory reads and writes in one engine step
  * @broken: NULL, or what broke
  * @func: the DMA function concerned, where that applies
  */
@@ -34,7 +34,7 @@ struct fuzz_result {
 };
 
 /* Bound on guest-memory reads in one engine step: work per tick is bounded. */
-#define FUZZ_READS_PER_STEP	128
+#define FUZZ_READS_PER_STEP	(3 * 64)
 
 int fuzz_run(struct fuzz_src *src, unsigned int max_ops, struct fuzz_result *res);
 

@@ -44,7 +44,7 @@ static void fuzz_model(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, res.ops, FUZZ_OPS);
 		reads_max = max(reads_max, res.reads_max);
 	}
-	kunit_info(test, "fuzz: %u seeds x %u operations, invariants after each; at most %llu guest reads in one step\n",
+	kunit_info(test, "fuzz: %u seeds x %u operations, invariants after each; at most %llu guest reads and writes in one step\n",
 		   FUZZ_SEEDS, FUZZ_OPS, reads_max);
 }
 

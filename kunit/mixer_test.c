@@ -232,7 +232,7 @@ static void gain_table_steps(struct kunit *test)
 	int k;
 
 	KUNIT_EXPECT_EQ(test, ac97_gain_q16(0), 0x10000);
-	for (k = -8; k + 4 <= 54; k++) {
+	for (k = -23; k + 4 <= 54; k++) {
 		u32 ratio = div_u64((u64)ac97_gain_q16(k + 4) * 100000, ac97_gain_q16(k));
 
 		if (ac97_gain_q16(k + 4) < 2000)
@@ -242,7 +242,9 @@ static void gain_table_steps(struct kunit *test)
 	}
 	/* +12 dB = 3.981 */
 	KUNIT_EXPECT_EQ(test, div_u64((u64)ac97_gain_q16(-8) * 1000, 0x10000), 3981);
-	KUNIT_EXPECT_EQ(test, ac97_gain_q16(-100), ac97_gain_q16(-8));
+	KUNIT_EXPECT_EQ(test, ac97_gain_q16(-100), ac97_gain_q16(-23));
+	/* +34.5 dB: record gain and mic volume at their maxima. */
+	KUNIT_EXPECT_EQ(test, div_u64((u64)ac97_gain_q16(-23) * 1000, 0x10000), 53088);
 	KUNIT_EXPECT_EQ(test, ac97_gain_q16(1000), ac97_gain_q16(54));
 }
 

@@ -4,7 +4,10 @@
  * need no exports from ac97_emu.ko (and run where no KVM exists).
  */
 #include "../ac97_mixer.c"
+#include "../ac97_dev.c"
 #include "../ac97_bm.c"
+#include "../ac97_dma.c"
+#include "../ac97_source.c"
 #include "../ac97_ring.c"
 #include "../ac97_pcm.c"
 

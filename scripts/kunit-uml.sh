@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_pcm ac97_pcm_read ac97_fuzz"
+SUITES="ac97_mixer ac97_volume ac97_bus_master ac97_dma ac97_capture ac97_pcm ac97_pcm_read ac97_fuzz"
 
 # AC97_UML_BUILD=DIR: a UML build of one's own instead (e.g. a mutant kernel).
 build=${AC97_UML_BUILD:-$("$AC97_ROOT/scripts/kernel-build.sh")}

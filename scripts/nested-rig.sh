@@ -182,6 +182,15 @@ ac97-testvm -q -r -s $SECS /guest.bin
 echo "RIG testvm_rc=$?"
 echo "RIG testvm_wall=$(awk -v s=$start '{ print $1 - s }' /proc/uptime)"
 
+# 1b. Capture: two host writers feed the line and mic sources through the
+# PCM node while the guest records PCM in and mic in at once, its memory
+# slot logging dirty pages: every sample and every page checked.
+ac97-testvm -q -C -b 4800 /guest.bin >/tmp/capture.txt 2>&1
+echo "RIG capture_rc=$?"
+grep -E '^RESULT (pi_|mc_|dev_underruns|dev_capture_samples|dev_dma_errors|guest_irqs|spurious_irqs|verdict)' /tmp/capture.txt |
+	sed 's/^RESULT /RIG capture_/'
+grep -v '^RESULT' /tmp/capture.txt | head -n 5 | sed 's/^/RIG capture says: /'
+
 # 2. BARs moved by the VMM: the new ranges decode, the old ones do not.
 ac97-testvm -q -m -s 0.5 /guest.bin >/tmp/move.txt
 echo "RIG move_rc=$?"
@@ -434,6 +443,8 @@ INIT
 		"$kver: kvm-amd and ac97_emu.ko load, /dev/kvm and /dev/ac97ctl exist; the idle keeper VM is up in both boots"
 	result $([ "$(get testvm_rc)" = 0 ] && [ "$(get verdict)" = PASS ]; echo $?) \
 		"$kver: L2 guest plays $(get pcm_bytes_verified) bytes, all verified in order by 6 readers (reads of 1, 3, 7, 4095, 65536 bytes); every buffer completion seen by the guest's handler: $(get buffers_done) buffers in $(get guest_irqs) interrupts ($(get coalesced_completions) coalesced, $(get early_completions) seen early, $(get spurious_irqs) spurious), one per raise of the line ($(get dev_irq_raises))"
+	result $([ "$(get capture_rc)" = 0 ] && [ "$(get capture_verdict)" = PASS ]; echo $?) \
+		"$kver: L2 guest records PCM in and mic in at once, fed by two writers of the PCM node: PCM in $(get capture_pi_recorded), mic in $(get capture_mc_recorded); pages in KVM's dirty log: $(get capture_pi_dirty_pages) and $(get capture_mc_dirty_pages); $(get capture_pi_buffers)+$(get capture_mc_buffers) buffers in $(get capture_guest_irqs) interrupts ($(get capture_spurious_irqs) spurious), $(get capture_dev_underruns) underruns"
 	result $([ "$(get sweep_fails)" = 0 ] && [ "$(get sweep_checks)" -gt 0 ] 2>/dev/null; echo $?) \
 		"$kver: register sweep from the guest, $(get sweep_checks) checks, $(get sweep_fails) mismatches"
 	result $([ "$(get move_verdict)" = PASS ] && [ "$(get move_old_bars_dead)" = 1 ]; echo $?) \

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 	 * still be in the handlers, then no vCPU, then no thread, then gone. */
 	ac97_dev_unplug(dev);
 	spin_lock(&dev->lock);
-	done_at_unplug = dev->clock.samples_done;
+	done_at_unplug = dev->func[AC97_FUNC_PO].clock.samples_done;
 	spin_unlock(&dev->lock);
 	spin_lock(&dev->ring.lock);
 	wpos_at_unplug = dev->ring.wpos;
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 		pthread_join(vcpu[i], NULL);
 	__atomic_store_n(&stop_dma, 1, __ATOMIC_RELEASE);
 	pthread_join(dma, NULL);
-	if (dev->clock.samples_done != done_at_unplug)
+	if (dev->func[AC97_FUNC_PO].clock.samples_done != done_at_unplug)
 		fail("PCM out moved data after the unplug");
 	/* A transfer committed before the unplug may still land: one chunk. */
 	if (dev->ring.wpos > wpos_at_unplug + AC97_BOUNCE_BYTES + 4)

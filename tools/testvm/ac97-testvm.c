@@ -23,6 +23,12 @@
  *          the ring mapped (kill this VMM mid-stream: the ring holds the
  *          handle, and only a module that does not keep the VMM's address
  *          space alive lets the device, and the reader, see the end)
+ *   -C     capture instead of play: host writers feed the device's line and
+ *          mic sources through its PCM node while the guest records 32
+ *          buffers of PCM in and of mic in at once (-b samples each, the
+ *          memslot logging dirty pages); every recorded sample must be the
+ *          writers' pattern (after silence, if the writer started late),
+ *          and every page the device wrote must be in KVM's dirty log
  *   -W PIDS  before the guest runs, wait until each of these processes
  *          (comma-separated) has the PCM node open: a reader that opens
  *          late misses the start of the stream (readers begin at the
@@ -55,6 +61,7 @@
 #include <linux/ac97_emu.h>
 #include "proc_util.h"
 #include "testvm_proto.h"
+#include "capture_check.h"
 
 #define GUEST_RAM	(16u << 20)
 #define AC97_GSI	5
@@ -84,7 +91,14 @@ static const char *const result_names[TV_R_COUNT] = {
 	[TV_R_SPURIOUS_IRQS] = "spurious_irqs",
 	[TV_R_COALESCED] = "coalesced_completions",
 	[TV_R_EARLY_COMPLETIONS] = "early_completions",
+	[TV_R_PI_BUFFERS] = "pi_buffers",
+	[TV_R_MC_BUFFERS] = "mc_buffers",
+	[TV_R_PI_FINAL_SR] = "pi_final_sr",
+	[TV_R_MC_FINAL_SR] = "mc_final_sr",
 };
+
+/* -C: the guest's memory slot logs dirty pages, for the capture check. */
+static int dirty_logging;
 
 #define MAX_RACERS	7
 
@@ -295,6 +309,8 @@ static void setup_vm(struct vm *vm, const char *guest_path)
 		die("mmap guest RAM");
 	mem.memory_size = GUEST_RAM;
 	mem.userspace_addr = (uintptr_t)vm->ram;
+	if (dirty_logging)
+		mem.flags = KVM_MEM_LOG_DIRTY_PAGES;
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mem) < 0)
 		die("KVM_SET_USER_MEMORY_REGION");
 
@@ -436,6 +452,78 @@ static void attach(struct vm *vm)
 }
 
 /* Run the vCPU until the guest reports its exit code. */
+/* KVM's dirty bitmap of the guest's one slot; reading it clears it. */
+static void dirty_log(struct vm *vm, unsigned long *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = bitmap };
+
+	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		die("KVM_GET_DIRTY_LOG");
+}
+
+#define DIRTY_WORDS	(GUEST_RAM / 4096 / (8 * sizeof(unsigned long)))
+
+/* -C: the writers, started before the guest records; 0 once both are open. */
+static int capture_start(struct cap_writer *w, const char *node)
+{
+	int i, tries;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(w[i].path, sizeof(w[i].path), "%s", node);
+		w[i].source = i ? AC97_PCM_SOURCE_MIC : AC97_PCM_SOURCE_LINE;
+		w[i].xor = i ? 0x5a5a : 0;
+		if (cap_writer_start(&w[i]))
+			return -1;
+	}
+	for (tries = 0; tries < 500; tries++) {
+		if ((w[0].rate || w[0].error) && (w[1].rate || w[1].error))
+			return w[0].error || w[1].error ? -1 : 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* -C: after the device is gone (the writers then end), judge the recording. */
+static int capture_finish(struct vm *vm, struct cap_writer *w,
+			  const struct ac97_dev_info *info, uint32_t buf_samples, int rc)
+{
+	static unsigned long bitmap[DIRTY_WORDS];
+	struct cap_verdict v[2];
+	const char *name[2] = { "pi", "mc" };
+	uint32_t n[2] = { 32 * buf_samples, 32 * (buf_samples / 2) };
+	uint64_t gpa[2] = { TV_PI_CAP_GPA, TV_MC_CAP_GPA };
+	int i, ok = rc == 0 && vm->results[TV_R_SWEEP_FAILS] == 0 &&
+		    vm->results[TV_R_SWEEP_CHECKS] > 0;
+
+	dirty_log(vm, bitmap);
+	for (i = 0; i < 2; i++) {
+		pthread_join(w[i].thread, NULL);
+		cap_check(&w[i], (const uint16_t *)(vm->ram + gpa[i]), n[i], gpa[i],
+			  bitmap, &v[i]);
+		printf("RESULT %s_writer=rate %u channels %u wrote %llu samples, ended by %s\n",
+		       name[i], w[i].rate, w[i].channels,
+		       (unsigned long long)w[i].written, strerror(w[i].error));
+		printf("RESULT %s_recorded=%u samples: %u silence then %u of the pattern, %u mismatches (first at %u)\n",
+		       name[i], n[i], v[i].lead_silence, v[i].matched,
+		       v[i].mismatches, v[i].first_bad);
+		printf("RESULT %s_dirty_pages=%u/%u\n", name[i], v[i].dirty, v[i].pages);
+		/* The writer opened first: at most a buffer's worth of silence. */
+		ok &= w[i].error == ENODEV && w[i].rate == 48000 &&
+		      w[i].channels == (i ? 1u : 2u) && !v[i].mismatches &&
+		      v[i].lead_silence < n[i] / 32 && v[i].matched + v[i].lead_silence == n[i] &&
+		      v[i].dirty == v[i].pages && v[i].pages > 0;
+	}
+	printf("RESULT dev_capture_samples=%llu\n", (unsigned long long)info->capture_samples);
+	printf("RESULT dev_underruns=%llu\n", (unsigned long long)info->underruns);
+	ok &= vm->results[TV_R_PI_BUFFERS] == 32 && vm->results[TV_R_MC_BUFFERS] == 32 &&
+	      vm->results[TV_R_FIFO_ERRORS] == 0 && info->dma_errors == 0 &&
+	      vm->results[TV_R_SPURIOUS_IRQS] == 0 &&
+	      vm->results[TV_R_UNEXPECTED_IRQS] == 0 &&
+	      info->capture_samples == (uint64_t)n[0] + n[1];
+	printf("RESULT verdict=%s\n", ok ? "PASS" : "FAIL");
+	return ok ? 0 : 1;
+}
+
 static int run_guest(struct vm *vm)
 {
 	uint32_t key = 0;
@@ -612,9 +700,11 @@ int main(int argc, char **argv)
 	const char *wait_pids = NULL;
 	struct mover mv = { 0 };
 	pthread_t mover_thread;
-	int racers_ok = 1, uring = 0;
+	int racers_ok = 1, uring = 0, capture = 0;
+	struct cap_writer writers[2] = { 0 };
+	static unsigned long discard[DIRTY_WORDS];
 
-	while ((opt = getopt(argc, argv, "s:b:qmM:D:rUW:H:V:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmM:D:rUW:H:V:C")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -627,15 +717,16 @@ int main(int argc, char **argv)
 		case 'U': uring = 1; break;
 		case 'H': hostile_rounds = atoi(optarg); break;
 		case 'V': nr_racers = atoi(optarg); break;
+		case 'C': capture = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
 	    nr_racers < 0 || nr_racers > MAX_RACERS ||
 	    (nr_racers && !hostile_rounds && !mv.moves) || (mv.moves && (!nr_racers || move))) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-q] guest.bin\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -646,6 +737,7 @@ int main(int argc, char **argv)
 	 */
 	alarm((30 + 20 * seconds + hostile_rounds + mv.moves / 2) * time_scale());
 
+	dirty_logging = capture;
 	setup_vm(&vm, argv[optind]);
 	p = (struct tv_params *)(vm.ram + TV_PARAMS_GPA);
 	p->magic = TV_PARAMS_MAGIC;
@@ -658,6 +750,9 @@ int main(int argc, char **argv)
 		p->mode = TV_MODE_HOSTILE;
 		p->total_samples = hostile_rounds;
 		p->racers = nr_racers;
+	} else if (capture) {
+		p->mode = TV_MODE_CAPTURE;
+		p->total_samples = 32 * buf_samples;
 	} else if (mv.moves) {
 		p->racers = nr_racers;
 		p->alt_nam_base = NAM_MOVED;
@@ -710,6 +805,11 @@ int main(int argc, char **argv)
 		det.vcpu_thread = pthread_self();
 		if (pthread_create(&detach_thread, NULL, detach_later, &det))
 			die("pthread_create");
+	}
+	if (capture) {
+		if (capture_start(writers, pc.path))
+			die("capture writers");
+		dirty_log(&vm, discard);	/* from here on: the device's writes only */
 	}
 	t0 = now_s();
 	watched_racers = racers;
@@ -789,6 +889,8 @@ int main(int argc, char **argv)
 	if (mv.moves && p->bar_reads[TV_BAR_READ_BAD])
 		printf("RESULT bar_first_bad_read=port %#x width %u value %#x\n",
 		       p->bad_read[0] & 0xffff, p->bad_read[0] >> 16, p->bad_read[1]);
+	if (capture)
+		return capture_finish(&vm, writers, &info, buf_samples, rc);
 	if (hostile_rounds) {
 		for (i = 0; i < nr_racers; i++)
 			rc |= racers[i].rc;

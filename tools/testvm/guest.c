@@ -11,6 +11,8 @@
 #include "testvm_proto.h"
 
 #define PO(reg)		(AC97_BM_PO + (reg))
+#define PI(reg)		(AC97_BM_PI + (reg))
+#define MC(reg)		(AC97_BM_MC + (reg))
 #define PIC1		0x20
 #define PIC2		0xa0
 #define ELCR1		0x4d0
@@ -249,13 +251,20 @@ static int fill(uint32_t i)
  * the CIV read is counted now and its BCIS raises the next interrupt
  * (early). An interrupt whose SR has no interrupt bit is spurious.
  */
+static void capture_irq(void);
+
 void ac97_irq(void);
 void ac97_irq(void)
 {
-	uint16_t sr = inw(nabm + PO(AC97_BM_SR)), now;
+	uint16_t sr, now;
 	uint32_t seen = 0;
 	uint8_t civ;
 
+	if (params->mode == TV_MODE_CAPTURE) {
+		capture_irq();
+		return;
+	}
+	sr = inw(nabm + PO(AC97_BM_SR));
 	outw(nabm + PO(AC97_BM_SR), sr & AC97_SR_W1C);
 	irqs++;
 	if (!(sr & (AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE)))
@@ -380,6 +389,99 @@ static void play(void)
 	report(TV_R_SPURIOUS_IRQS, spurious);
 	report(TV_R_COALESCED, coalesced);
 	report(TV_R_EARLY_COMPLETIONS, early);
+}
+
+/* --- capture: PCM in and mic in at once --- */
+
+static uint32_t pi_buffers, mc_buffers;
+static uint8_t pi_done_idx, mc_done_idx;
+
+/* Buffers of one function completed since the last look: CIV moved, or parked. */
+static uint32_t completions(uint16_t base, uint8_t *done_idx, uint16_t sr)
+{
+	uint8_t civ = inb(nabm + base + AC97_BM_CIV);
+	uint32_t n = (civ - *done_idx) & AC97_BD_INDEX_MASK;
+
+	*done_idx = civ;
+	if ((sr & AC97_SR_LVBCI) && (sr & AC97_SR_CELV))
+		n++;	/* the last one, parked at LVI */
+	return n;
+}
+
+static void capture_irq(void)
+{
+	uint16_t pi_sr = inw(nabm + PI(AC97_BM_SR));
+	uint16_t mc_sr = inw(nabm + MC(AC97_BM_SR));
+	uint16_t ints = AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE;
+
+	outw(nabm + PI(AC97_BM_SR), pi_sr & AC97_SR_W1C);
+	outw(nabm + MC(AC97_BM_SR), mc_sr & AC97_SR_W1C);
+	irqs++;
+	if (!((pi_sr | mc_sr) & ints))
+		spurious++;
+	if ((pi_sr | mc_sr) & AC97_SR_FIFOE)
+		fifo_errors++;
+	if (pi_sr & ints)
+		pi_buffers += completions(AC97_BM_PI, &pi_done_idx, pi_sr);
+	if (mc_sr & ints)
+		mc_buffers += completions(AC97_BM_MC, &mc_done_idx, mc_sr);
+	outb(PIC1, 0x20);	/* EOI */
+}
+
+/* 32 buffers of @samples each, one after the other from @buf, IOC on all. */
+static void capture_bdl(uint32_t bdl, uint32_t buf, uint32_t samples)
+{
+	uint32_t *bd = (uint32_t *)bdl, i;
+
+	for (i = 0; i < AC97_BD_COUNT; i++) {
+		bd[2 * i] = buf + i * samples * 2;
+		bd[2 * i + 1] = AC97_BD_IOC | samples;
+	}
+}
+
+static int capture_halted(uint16_t base)
+{
+	uint16_t sr = inw(nabm + base + AC97_BM_SR);
+
+	return (sr & AC97_SR_DCH) && !(sr & (AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE));
+}
+
+/*
+ * Record 32 buffers of PCM in (stereo, buf_samples each) and of mic in (mono,
+ * the same duration) at once, into memory the guest itself never touches:
+ * the VMM checks the data and that KVM's dirty log has every page of it.
+ */
+static void capture(void)
+{
+	uint32_t n = params->buf_samples;
+
+	outw(nam + AC97_REC_SEL, 0x0404);	/* line in, both channels */
+	outw(nam + AC97_REC_GAIN, 0x0000);	/* 0 dB, unmuted: bit-exact */
+	outw(nam + AC97_MIC, 0x0008);		/* 0 dB, unmuted */
+	capture_bdl(TV_PI_BDL_GPA, TV_PI_CAP_GPA, n);
+	capture_bdl(TV_MC_BDL_GPA, TV_MC_CAP_GPA, n / 2);
+	outl(nabm + PI(AC97_BM_BDBAR), TV_PI_BDL_GPA);
+	outl(nabm + MC(AC97_BM_BDBAR), TV_MC_BDL_GPA);
+	outb(nabm + PI(AC97_BM_LVI), AC97_BD_COUNT - 1);
+	outb(nabm + MC(AC97_BM_LVI), AC97_BD_COUNT - 1);
+	outb(nabm + PI(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE | AC97_CR_LVBIE | AC97_CR_FEIE);
+	outb(nabm + MC(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE | AC97_CR_LVBIE | AC97_CR_FEIE);
+	for (;;) {
+		__asm__ volatile("cli");
+		if (capture_halted(AC97_BM_PI) && capture_halted(AC97_BM_MC))
+			break;
+		__asm__ volatile("sti; hlt");
+	}
+	__asm__ volatile("sti");
+	report(TV_R_PI_FINAL_SR, inw(nabm + PI(AC97_BM_SR)));
+	report(TV_R_MC_FINAL_SR, inw(nabm + MC(AC97_BM_SR)));
+	report(TV_R_FINAL_CIV, inb(nabm + PI(AC97_BM_CIV)));
+	report(TV_R_PI_BUFFERS, pi_buffers);
+	report(TV_R_MC_BUFFERS, mc_buffers);
+	report(TV_R_IRQS, irqs);
+	report(TV_R_FIFO_ERRORS, fifo_errors);
+	report(TV_R_UNEXPECTED_IRQS, unexpected);
+	report(TV_R_SPURIOUS_IRQS, spurious);
 }
 
 /* --- a hostile guest --- */
@@ -549,13 +651,17 @@ static void hostile(void)
 	outw(nam + AC97_EXTENDED_STATUS, AC97_EA_VRA);
 	params->race_go = 1;
 	for (round = 0; round < params->total_samples; round++) {
+		/* PCM in, PCM out or mic in: both directions get the attacks. */
+		uint16_t f = nabm + (rnd() % 3) * 0x10;
+
 		for (i = 0; i < 64; i++)
 			bd[i] = (i & 1) ? (rnd() & AC97_BD_IOC) | lens[rnd() % 7] : evil_addr();
 		if (rnd() % 4)
-			outl(nabm + PO(AC97_BM_BDBAR), rnd() % 3 ? TV_BDL_GPA : evil_addr());
+			outl(f + AC97_BM_BDBAR, rnd() % 3 ? TV_BDL_GPA : evil_addr());
 		outw(nam + AC97_PCM_FRONT_DAC_RATE, rnd());
-		outb(nabm + PO(AC97_BM_LVI), rnd());
-		outb(nabm + PO(AC97_BM_CR), (rnd() & 0x1d) | 1);
+		outw(nam + AC97_PCM_LR_ADC_RATE, rnd());
+		outb(f + AC97_BM_LVI, rnd());
+		outb(f + AC97_BM_CR, (rnd() & 0x1d) | 1);
 		for (i = 0; i < 40; i++) {
 			uint32_t width = 1 << (rnd() % 3);
 
@@ -564,7 +670,7 @@ static void hostile(void)
 			else
 				out_any(nam + rnd() % (AC97_NAM_SIZE - width + 1), width, rnd());
 			bd[(rnd() % 32) * 2 + 1] = lens[rnd() % 7];	/* mid-DMA */
-			(void)inw(nabm + PO(AC97_BM_PICB));
+			(void)inw(f + AC97_BM_PICB);
 		}
 		switch (rnd() % 8) {
 		case 0:
@@ -575,7 +681,7 @@ static void hostile(void)
 			outl(nabm + AC97_GLOB_CNT, AC97_GC_COLD | AC97_GC_WARM);
 			break;
 		case 2:
-			outb(nabm + PO(AC97_BM_CR), AC97_CR_RR | AC97_CR_RPBM);
+			outb(f + AC97_BM_CR, AC97_CR_RR | AC97_CR_RPBM);
 			break;
 		}
 		/* If a reset left the link in cold reset, bring it back. */
@@ -618,6 +724,12 @@ void guest_main(void)
 		outl(TV_PORT_EXIT, fails ? 1 : 0);
 	}
 	sweep();
+	if (params->mode == TV_MODE_CAPTURE) {
+		puts_("guest: sweep done, recording\n");
+		capture();
+		puts_("guest: done\n");
+		outl(TV_PORT_EXIT, fails ? 1 : 0);
+	}
 	if (params->racers) {
 		/* The VMM moves the BARs under the racers, then says stop. */
 		puts_("guest: racers read while the BARs move\n");

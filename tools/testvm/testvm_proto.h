@@ -21,6 +21,13 @@
 
 #define TV_MODE_PLAY	1	/* register sweep, then play the pattern */
 #define TV_MODE_HOSTILE	2	/* attack the device: see guest.c hostile() */
+#define TV_MODE_CAPTURE	3	/* record PCM in and mic in: see guest.c capture() */
+
+/* Capture mode: 32 buffers per function, one after the other, never reused. */
+#define TV_PI_BDL_GPA	TV_BDL_GPA
+#define TV_MC_BDL_GPA	(TV_BDL_GPA + 0x100)
+#define TV_PI_CAP_GPA	0x600000
+#define TV_MC_CAP_GPA	0x700000
 
 struct tv_params {
 	uint32_t magic;
@@ -77,6 +84,10 @@ enum tv_result {
 	TV_R_SPURIOUS_IRQS,		/* PO's SR had no interrupt bit set */
 	TV_R_COALESCED,			/* completions beyond the first per irq */
 	TV_R_EARLY_COMPLETIONS,		/* seen before their BCIS (see guest.c) */
+	TV_R_PI_BUFFERS,		/* capture: PCM in buffers completed */
+	TV_R_MC_BUFFERS,		/* capture: mic in buffers completed */
+	TV_R_PI_FINAL_SR,
+	TV_R_MC_FINAL_SR,
 	TV_R_COUNT
 };
 

@@ -11,6 +11,21 @@
  * short at the boundary, and AC97_PCM_GET_FORMAT then describes the bytes
  * that follow. A read() returns 0 (end of file) once the device is gone and
  * everything it produced has been read.
+ *
+ * Opened for writing, a PCM node feeds what the guest records: write()
+ * takes interleaved S16_LE frames into one of the device's two capture
+ * sources, the line source (stereo; PCM in, through the codec's record
+ * select and record gain) or the mic source (mono; mic in, through the mic
+ * control), at the rate the guest programmed for that function
+ * (AC97_PCM_GET_SOURCE_FORMAT says which; its @serial moves when the guest
+ * changes it). A file open for writing feeds the line source until
+ * AC97_PCM_SET_SOURCE says otherwise; one file at a time may feed a source
+ * (else -EBUSY). write() blocks until there is room (about 340 ms of 48 kHz
+ * stereo in all) and takes what fits; with O_NONBLOCK it returns -EAGAIN
+ * when full; poll() reports EPOLLOUT when there is room. The guest records
+ * silence at the exact rate whenever its source has too little (no writer,
+ * or one that fell behind): such underruns are counted, never waited for.
+ * Once the device is gone, write() returns -ENODEV.
  */
 #ifndef _UAPI_LINUX_AC97_EMU_H
 #define _UAPI_LINUX_AC97_EMU_H
@@ -67,6 +82,27 @@ struct ac97_pcm_read {
 #define AC97_PCM_GET_FORMAT	_IOR(AC97_IOC_MAGIC, 0x01, struct ac97_pcm_format)
 /* read() and the format of what was read, in one step; blocks like read(). */
 #define AC97_PCM_READ		_IOWR(AC97_IOC_MAGIC, 0x02, struct ac97_pcm_read)
+
+/* Capture sources, the argument of AC97_PCM_SET_SOURCE. */
+#define AC97_PCM_SOURCE_LINE	0	/* stereo, feeds PCM in */
+#define AC97_PCM_SOURCE_MIC	1	/* mono, feeds mic in */
+
+/*
+ * On a file open for writing: feed the source given as the argument (a
+ * value, not a pointer) from now on, giving up the one fed before.
+ * -EBUSY if another file feeds it, -EINVAL for an unknown source, -EBADF
+ * on a file not open for writing.
+ */
+#define AC97_PCM_SET_SOURCE	_IO(AC97_IOC_MAGIC, 0x03)
+/*
+ * On a file open for writing: the format its source wants now. @rate is
+ * the guest's programmed rate for the function the source feeds (also
+ * while it is stopped), @channels 2 (line) or 1 (mic), @serial moves at
+ * each change of rate, @bytes_ready is the room for writing now,
+ * @overruns the underruns (transfers that found too little and recorded
+ * silence for the rest) and @lost_bytes the silence they made up.
+ */
+#define AC97_PCM_GET_SOURCE_FORMAT _IOR(AC97_IOC_MAGIC, 0x04, struct ac97_pcm_format)
 
 /*
  * Control node /dev/ac97ctl: a VMM attaches a device to its KVM VM.
@@ -126,6 +162,9 @@ struct ac97_attach {
  *		that clears the status in its handler gets one interrupt per
  *		raise; a line still high at the guest's EOI is delivered again
  *		without a new raise
+ * @capture_samples: PCM in and mic in samples written to guest memory
+ * @underruns:	capture transfers that found less in their source than was
+ *		due and made up the rest with silence (no writer counts too)
  */
 struct ac97_dev_info {
 	__u32 index;
@@ -134,6 +173,8 @@ struct ac97_dev_info {
 	__u64 clock_slips;
 	__u64 samples;
 	__u64 irq_raises;
+	__u64 capture_samples;
+	__u64 underruns;
 };
 
 /* On /dev/ac97ctl: attach; returns the device handle fd (O_CLOEXEC). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Just enough of the kernel's API to compile ac97-emu's device model
- * (ac97_mixer.c, ac97_bm.c, ac97_ring.c) in userspace: for libFuzzer (one
+ * (ac97_mixer.c, ac97_bm.c, ac97_dma.c, ac97_dev.c, ac97_source.c,
+ * ac97_ring.c) in userspace: for libFuzzer (one
  * thread: a spinlock only checks it is not taken twice or freed unheld) and,
  * with KSHIM_THREADS, for the ThreadSanitizer race test (tools/race: a
  * spinlock is a pthread mutex, a kref an atomic, READ_ONCE/WRITE_ONCE are
@@ -60,6 +61,8 @@ typedef unsigned int __poll_t;
 #define S16_MAX			INT16_MAX
 #define U32_MAX			UINT32_MAX
 #define SZ_64K			0x10000
+#define EPOLLOUT		0x4
+#define EPOLLWRNORM		0x100
 #define SZ_64M			0x4000000
 #define PAGE_SIZE		4096UL
 #define NSEC_PER_SEC		1000000000ULL
@@ -81,7 +84,7 @@ static inline void kshim_bug(const char *what, const char *file, int line)
 }
 
 #define pr_warn_ratelimited(...)	do { } while (0)
-#define pr_warn(...)			do { } while (0)
+#define pr_warn(fmt, ...)		do { if (0) printf(fmt, ##__VA_ARGS__); } while (0)
 #define pr_info(...)			do { } while (0)
 #define module_param_named(n, v, t, p)
 #define MODULE_PARM_DESC(n, d)
@@ -114,6 +117,8 @@ static inline void *__vmalloc(size_t n, int gfp)
 	return (gfp & __GFP_ZERO) ? vzalloc(n) : vmalloc(n);
 }
 static inline void vfree(const void *p) { free((void *)p); }
+#define kvzalloc(n, gfp)	((void)(gfp), vzalloc(n))
+#define kvfree(p)		vfree(p)
 
 static inline unsigned long roundup_pow_of_two(unsigned long n)
 {
@@ -150,6 +155,21 @@ typedef struct { int unused; } wait_queue_head_t;
 #define wake_up_interruptible_poll(w, m)	((void)(w))
 #define wake_up_interruptible(w)		((void)(w))
 #define wq_has_sleeper(w)			((void)(w), false)
+#define wake_up_interruptible_all(w)		((void)(w))
+/* Nothing here waits: a writer that would block is told to try again. */
+#define wait_event_interruptible(w, cond)	((void)(w), (cond) ? 0 : -EAGAIN)
+
+/* The one kind of iov_iter the harnesses build: a flat user buffer. */
+struct iov_iter { const u8 *p; size_t count; };
+static inline size_t iov_iter_count(const struct iov_iter *i) { return i->count; }
+static inline size_t copy_from_iter(void *dst, size_t n, struct iov_iter *i)
+{
+	n = n < i->count ? n : i->count;
+	memcpy(dst, i->p, n);
+	i->p += n;
+	i->count -= n;
+	return n;
+}
 
 struct list_head { struct list_head *next, *prev; };
 static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l->prev = l; }

@@ -6,6 +6,9 @@
  */
 #include "../../../ac97_mixer.c"
 #include "../../../ac97_bm.c"
+#include "../../../ac97_dma.c"
+#include "../../../ac97_dev.c"
+#include "../../../ac97_source.c"
 #include "../../../ac97_ring.c"
 #include "../../../kunit/fake_guest.c"
 

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DMA engine: one code path for the three bus-master functions, in
+ * either direction. PCM out reads guest memory into the PCM ring; PCM in and
+ * mic in take frames from a capture source, pass them through the codec's
+ * record path and write them to guest memory.
+ *
+ * Each function has its own sample clock. The engine runs in one kthread per
+ * device, paced by an hrtimer: at each tick it works out how many samples
+ * each running function's clock says are due, moves them with no lock held,
+ * and commits the progress under the lock only if nothing reset or stopped
+ * the function meanwhile (dev->gen). A capture transfer peeks at its source
+ * and consumes only on commit: a transfer dropped by a reset or pause takes
+ * nothing from the host, and the guest memory it wrote is the buffer the
+ * descriptor gave, written again when the function resumes.
+ */
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+
+#include "ac97.h"
+
+unsigned int ac97_period_us = 1000;
+module_param_named(period_us, ac97_period_us, uint, 0444);
+MODULE_PARM_DESC(period_us,
+		 "DMA engine tick in microseconds (100-20000, default 1000)");
+
+#define AC97_BOUNCE_SAMPLES	(AC97_BOUNCE_BYTES / 2)
+#define AC97_STEP_ITERS		64	/* bound on work per tick and function */
+#define AC97_MAX_LAG_MS		100	/* behind more than this: resync */
+
+/* What sets a function apart: its direction, rate register and source. */
+struct func_desc {
+	const char *name;
+	u8 rate_reg;
+	u8 channels;
+	bool capture;
+	u8 source;
+};
+
+static const struct func_desc func_descs[AC97_BM_FUNCS] = {
+	[AC97_FUNC_PI] = { "PCM in", AC97_PCM_LR_ADC_RATE, 2, true, AC97_SRC_LINE },
+	[AC97_FUNC_PO] = { "PCM out", AC97_PCM_FRONT_DAC_RATE, 2, false, 0 },
+	[AC97_FUNC_MC] = { "mic in", AC97_PCM_MIC_ADC_RATE, 1, true, AC97_SRC_MIC },
+};
+
+u64 ac97_dma_period_ns(void)
+{
+	return (u64)clamp(ac97_period_us, 100u, 20000u) * NSEC_PER_USEC;
+}
+
+u64 ac97_dev_now(const struct ac97_dev *dev)
+{
+	if (dev->flags & AC97_DEV_MANUAL)
+		return READ_ONCE(dev->manual_now_ns);
+	return ktime_get_ns();
+}
+
+static unsigned int func_index(const struct ac97_dev *dev,
+			       const struct ac97_bm_func *f)
+{
+	return f - dev->func;
+}
+
+static u32 func_rate(const struct ac97_dev *dev, unsigned int i)
+{
+	return ac97_mixer_read(&dev->mixer, func_descs[i].rate_reg);
+}
+
+/* Samples the clock says should have been moved by @now. */
+static u64 clock_due(const struct ac97_clock *clk, u64 now)
+{
+	u64 elapsed = now > clk->anchor_ns ? now - clk->anchor_ns : 0;
+
+	return clk->anchor_samples +
+	       mul_u64_u32_div(elapsed, clk->rate * clk->channels, NSEC_PER_SEC);
+}
+
+static void clock_anchor(struct ac97_dev *dev, unsigned int i, u64 now)
+{
+	struct ac97_clock *clk = &dev->func[i].clock;
+
+	clk->anchor_ns = now;
+	clk->anchor_samples = clk->samples_done;
+	clk->rate = func_rate(dev, i);
+	clk->channels = func_descs[i].channels;
+}
+
+static bool func_active(const struct ac97_dev *dev, const struct ac97_bm_func *f)
+{
+	return (f->cr & AC97_CR_RPBM) && !(f->sr & AC97_SR_DCH) &&
+	       !dev->unplugged;
+}
+
+/*
+ * Start or stop each function's clock to match its state. Time spent halted
+ * is not owed to anybody: a restart anchors the clock afresh.
+ * Caller holds dev->lock.
+ */
+void ac97_dma_sync(struct ac97_dev *dev)
+{
+	unsigned int i;
+	bool active;
+
+	for (i = 0; i < AC97_BM_FUNCS; i++) {
+		struct ac97_bm_func *f = &dev->func[i];
+
+		active = func_active(dev, f);
+		if (active == f->clock.running)
+			continue;
+		dev->gen++;
+		f->clock.running = active;
+		if (active) {
+			clock_anchor(dev, i, ac97_dev_now(dev));
+			if (dev->thread)
+				wake_up_process(dev->thread);
+		}
+	}
+}
+
+bool ac97_dma_running(const struct ac97_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < AC97_BM_FUNCS; i++)
+		if (READ_ONCE(dev->func[i].clock.running))
+			return true;
+	return false;
+}
+
+/*
+ * The guest wrote the codec. A rate changed while running: what was due
+ * until now stays due at the old rate, the new rate counts from now. The
+ * writer of a capture source learns its function's new rate.
+ * Caller holds dev->lock.
+ */
+void ac97_dma_codec_changed(struct ac97_dev *dev)
+{
+	u64 now = ac97_dev_now(dev);
+	unsigned int i;
+
+	for (i = 0; i < AC97_BM_FUNCS; i++) {
+		struct ac97_clock *clk = &dev->func[i].clock;
+		u32 rate = func_rate(dev, i);
+
+		if (func_descs[i].capture)
+			ac97_source_set_rate(&dev->src[func_descs[i].source], rate);
+		if (!clk->running || clk->rate == rate)
+			continue;
+		clk->anchor_samples = clock_due(clk, now);
+		clk->anchor_ns = now;
+		clk->rate = rate;
+	}
+}
+
+/*
+ * PICB as the guest sees it: where the function's clock is in the current
+ * buffer. The DMA runs up to @lead_ns ahead of the clock, so between ticks
+ * this moves smoothly; but it never runs ahead of what has really been
+ * moved: a driver refills (or reads) what PICB says is done, and that must
+ * not be data the DMA has still to read (or write).
+ */
+u16 ac97_dma_picb(const struct ac97_dev *dev, const struct ac97_bm_func *f)
+{
+	s64 ahead;
+
+	if (!f->clock.running || !f->bd_valid)
+		return f->picb;
+	ahead = f->clock.samples_done - clock_due(&f->clock, ac97_dev_now(dev));
+	if (ahead <= 0)
+		return f->picb;
+	return min_t(s64, (s64)f->picb + ahead, f->bd_len);
+}
+
+/* Under dev->lock: the buffer CIV points at is done; move on or park at LVI. */
+static void buffer_done(struct ac97_dev *dev, struct ac97_bm_func *f)
+{
+	if (f->bd_ioc)
+		f->sr |= AC97_SR_BCIS;
+	f->bd_valid = false;
+	if (f->civ == f->lvi) {
+		f->sr |= AC97_SR_DCH | AC97_SR_CELV | AC97_SR_LVBCI;
+	} else {
+		f->civ = f->piv;
+		f->piv = (f->civ + 1) & AC97_BD_INDEX_MASK;
+	}
+	ac97_dma_sync(dev);
+	ac97_update_irq(dev);
+}
+
+/* Under dev->lock: guest memory the DMA needs is not RAM. Halt with FIFOE. */
+static void dma_error(struct ac97_dev *dev, struct ac97_bm_func *f, u64 gpa,
+		      int err)
+{
+	const struct func_desc *desc = &func_descs[func_index(dev, f)];
+
+	dev->dma_errors++;
+	f->sr |= AC97_SR_FIFOE | AC97_SR_DCH;
+	f->bd_valid = false;
+	ac97_dma_sync(dev);
+	ac97_update_irq(dev);
+	if (!__ratelimit(&dev->warn_rs))
+		return;
+	if (err == -EOPNOTSUPP)
+		pr_warn("ac97-emu %d: %s DMA to %#llx: the VM logs dirty pages to a ring, which a device thread cannot fill; halted\n",
+			dev->index, desc->name, gpa);
+	else
+		pr_warn("ac97-emu %d: %s DMA %s %#llx: not guest RAM, halted\n",
+			dev->index, desc->name, desc->capture ? "to" : "from", gpa);
+}
+
+/* Returns true if the caller should go round again (state moved on). */
+static bool fetch_descriptor(struct ac97_dev *dev, struct ac97_bm_func *f)
+	__must_hold(&dev->lock)
+{
+	/* 32-bit DMA: the list wraps at 4 GiB, as the transfers do. */
+	u64 gpa = (u32)(f->bdbar + f->civ * AC97_BD_SIZE);
+	u64 gen = dev->gen;
+	__le32 bd[2];
+	int ret;
+
+	spin_unlock(&dev->lock);
+	ret = dev->ops->read_guest(dev->host, gpa, bd, sizeof(bd));
+	spin_lock(&dev->lock);
+	if (gen != dev->gen)
+		return true;
+	if (ret) {
+		dma_error(dev, f, gpa, ret);
+		return false;
+	}
+	f->buf_addr = le32_to_cpu(bd[0]) & ~3u;
+	f->picb = le32_to_cpu(bd[1]) & AC97_BD_LEN_MASK;
+	f->bd_len = f->picb;
+	f->bd_ioc = le32_to_cpu(bd[1]) & AC97_BD_IOC;
+	f->bd_valid = true;
+	f->piv = (f->civ + 1) & AC97_BD_INDEX_MASK;
+	if (!f->picb)
+		buffer_done(dev, f);
+	return true;
+}
+
+/*
+ * Capture: make @count samples for the guest, from channel @phase on, out of
+ * the source's frames through the codec's record @path. A frame half written
+ * at the end leaves its right sample in @carry for the next transfer; one
+ * half written before starts with it. Missing frames are silence. Returns
+ * the source bytes used; *@missing gets the bytes of silence made up.
+ */
+static size_t capture_make(struct ac97_dev *dev, const struct func_desc *desc,
+			   s16 *out, u32 count, unsigned int phase,
+			   const struct ac97_capture_path *path, s16 *carry,
+			   size_t *missing)
+{
+	struct ac97_source *src = &dev->src[desc->source];
+	unsigned int ch = desc->channels, fbytes = 2 * ch;
+	u32 frames = (count - (phase ? 1 : 0) + ch - 1) / ch;
+	const __le16 *raw = (const __le16 *)dev->raw;
+	size_t got = ac97_source_peek(src, dev->raw, frames * fbytes);
+	u32 n = 0, fr, c;
+	s16 left, right;
+
+	got -= got % fbytes;
+	*missing = frames * fbytes - got;
+	if (phase)
+		out[n++] = (__force s16)cpu_to_le16(*carry);
+	for (fr = 0; fr < frames; fr++) {
+		left = 0;
+		right = 0;
+		if (fr * fbytes < got) {
+			left = le16_to_cpu(raw[fr * ch]);
+			right = le16_to_cpu(raw[fr * ch + ch - 1]);
+		}
+		for (c = 0; c < ch; c++) {
+			s16 s = ac97_capture_sample(path, c, left, right);
+
+			if (n < count)
+				out[n++] = (__force s16)cpu_to_le16(s);
+			else
+				*carry = s;
+		}
+	}
+	return got;
+}
+
+/*
+ * Move up to @due samples of the current buffer between guest memory and the
+ * host. Returns true if the caller should go round again.
+ */
+static bool transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
+	__must_hold(&dev->lock)
+{
+	const struct func_desc *desc = &func_descs[func_index(dev, f)];
+	u32 count = min_t(u64, due, min_t(u32, f->picb, AC97_BOUNCE_SAMPLES));
+	struct ac97_capture_path path;
+	u64 gpa = f->buf_addr;
+	unsigned int phase = f->phase;
+	u16 channels = f->clock.channels;
+	u32 rate = f->clock.rate;
+	u64 gen = dev->gen;
+	struct ac97_gain gain;
+	size_t used = 0, missing = 0;
+	s16 carry = f->carry;
+	int ret;
+
+	/* 32-bit DMA: a buffer that runs past 4 GiB wraps, as on the bus. */
+	count = min_t(u64, count, ((1ULL << 32) - gpa) / 2);
+	if (desc->capture)
+		ac97_mixer_capture_path(&dev->mixer, desc->source == AC97_SRC_MIC,
+					&path);
+	else
+		ac97_mixer_gain(&dev->mixer, &gain);
+	spin_unlock(&dev->lock);
+	if (desc->capture) {
+		used = capture_make(dev, desc, (s16 *)dev->bounce, count, phase,
+				    &path, &carry, &missing);
+		ret = dev->ops->write_guest(dev->host, gpa, dev->bounce, count * 2);
+	} else {
+		ret = dev->ops->read_guest(dev->host, gpa, dev->bounce, count * 2);
+	}
+	spin_lock(&dev->lock);
+	if (gen != dev->gen)
+		return true;
+	if (ret) {
+		dma_error(dev, f, gpa, ret);
+		return false;
+	}
+	if (desc->capture) {
+		ac97_source_consume(&dev->src[desc->source], used, missing);
+		f->carry = carry;
+	}
+	f->phase = (phase + count) % channels;
+	f->picb -= count;
+	f->buf_addr += count * 2;
+	f->clock.samples_done += count;
+	if (!f->picb)
+		buffer_done(dev, f);
+	if (desc->capture)
+		return true;
+
+	/* Only this thread writes the ring: order is kept without the lock. */
+	spin_unlock(&dev->lock);
+	ac97_apply_gain((s16 *)dev->bounce, count, phase, channels, &gain);
+	ac97_ring_write(&dev->ring, dev->bounce, count * 2, rate, channels,
+			phase);
+	spin_lock(&dev->lock);
+	return true;
+}
+
+/* Bring one function up to date with its clock, in bounded work. */
+static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f)
+	__must_hold(&dev->lock)
+{
+	struct ac97_clock *clk = &f->clock;
+	bool again = true;
+	u64 now, due;
+	int i;
+
+	for (i = 0; again && i < AC97_STEP_ITERS; i++) {
+		if (!clk->running)
+			break;
+		now = ac97_dev_now(dev);
+		due = clock_due(clk, now + dev->lead_ns) - clk->samples_done;
+		if ((s64)due > (s64)clk->rate * clk->channels * AC97_MAX_LAG_MS / 1000) {
+			/* Starved for too long: give up the debt, keep the pace. */
+			clock_anchor(dev, func_index(dev, f), now);
+			dev->clock_slips++;
+			due = 0;
+		}
+		if (!f->bd_valid)
+			again = fetch_descriptor(dev, f);
+		else if ((s64)due > 0)
+			again = transfer(dev, f, due);
+		else
+			again = false;
+	}
+}
+
+/**
+ * ac97_engine_step() - bring every running function up to date with its clock
+ * @dev: the device
+ *
+ * Called by the DMA thread at every tick (and by tests). Does a bounded
+ * amount of work.
+ *
+ * Return: true while any function is running.
+ */
+bool ac97_engine_step(struct ac97_dev *dev)
+{
+	unsigned int i;
+	bool running;
+
+	spin_lock(&dev->lock);
+	for (i = 0; i < AC97_BM_FUNCS; i++)
+		func_step(dev, &dev->func[i]);
+	running = ac97_dma_running(dev);
+	spin_unlock(&dev->lock);
+	return running;
+}
+
+/* One run of the engine, inside the host's dma_begin/dma_end. */
+static void dma_tick(struct ac97_dev *dev)
+{
+	const struct ac97_host_ops *ops = dev->ops;
+	bool running;
+
+	if (ops->dma_begin && ops->dma_begin(dev->host)) {
+		/* The guest's memory is gone for good (its VMM exited). */
+		ac97_dev_unplug(dev);
+		return;
+	}
+	running = ac97_engine_step(dev);
+	if (ops->dma_end)
+		ops->dma_end(dev->host, !running);
+}
+
+int ac97_dma_thread(void *data)
+{
+	struct ac97_dev *dev = data;
+	u64 period = ac97_dma_period_ns();
+	ktime_t next = ktime_get();
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		if (!ac97_dma_running(dev)) {
+			schedule();
+			next = ktime_get();
+			continue;
+		}
+		if (ktime_before(ktime_get(), next)) {
+			schedule_hrtimeout_range(&next, 0, HRTIMER_MODE_ABS);
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		dma_tick(dev);
+		next = ktime_add_ns(next, period);
+		if (ktime_before(next, ktime_get()))
+			next = ktime_add_ns(ktime_get(), period);
+	}
+	__set_current_state(TASK_RUNNING);
+	if (dev->ops->dma_end)
+		dev->ops->dma_end(dev->host, true);
+	return 0;
+}
