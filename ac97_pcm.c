@@ -43,9 +43,10 @@ MODULE_PARM_DESC(ring_kb,
  * @bounce: read(), AC97_PCM_READ and AC97_PCM_GET_FORMAT, from any number
  * of threads or io_uring at once on the same file (stream_open() leaves
  * reads of a file unserialised), and, for a file open for writing, the
- * writes to the capture source it holds (@source, -1 for none; at most one
- * file holds a source). Lifetime: made by open, freed by the file's
- * release; holds a reference on @dev.
+ * writes to the capture source it holds (@source, -1 for none yet: its
+ * first write takes the line source; at most one file holds a source).
+ * Lifetime: made by open, freed by the file's release; holds a reference
+ * on @dev.
  */
 struct ac97_pcm_file {
 	struct mutex lock;	/* see above */
@@ -173,17 +174,6 @@ static int pcm_open(struct inode *inode, struct file *file)
 	mutex_unlock(&nodes_lock);
 	if (ret)
 		return ret;
-	/* A writer feeds the line source (PCM in) until it asks for another. */
-	if (file->f_mode & FMODE_WRITE) {
-		ret = pcm_claim_source(pf, AC97_SRC_LINE);
-		if (ret) {
-			ac97_dev_put(pf->dev);
-			mutex_destroy(&pf->lock);
-			kfree(pf->bounce);
-			kfree(pf);
-			return ret;
-		}
-	}
 	file->private_data = pf;
 	return stream_open(inode, file);
 }
@@ -322,7 +312,11 @@ static ssize_t pcm_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (ret)
 		return ret;
-	ret = ac97_source_write(&pf->dev->src[pf->source], from, nonblock);
+	/* A writer that chose no source feeds the line source (PCM in). */
+	if (pf->source < 0)
+		ret = pcm_claim_source(pf, AC97_SRC_LINE);
+	if (!ret)
+		ret = ac97_source_write(&pf->dev->src[pf->source], from, nonblock);
 	mutex_unlock(&pf->lock);
 	return ret;
 }
@@ -363,7 +357,8 @@ static __poll_t pcm_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	if (file->f_mode & FMODE_WRITE) {
-		struct ac97_source *src = &pf->dev->src[READ_ONCE(pf->source)];
+		int index = READ_ONCE(pf->source);
+		struct ac97_source *src = &pf->dev->src[index < 0 ? AC97_SRC_LINE : index];
 
 		poll_wait(file, &src->wait, wait);
 		if (ac97_source_room(src))
@@ -402,7 +397,8 @@ static long pcm_ioctl_source(struct file *file, unsigned int cmd,
 		mutex_unlock(&pf->lock);
 		return ret;
 	}
-	ac97_source_format(&pf->dev->src[pf->source], &fmt);
+	ac97_source_format(&pf->dev->src[pf->source < 0 ? AC97_SRC_LINE : pf->source],
+			   &fmt);
 	mutex_unlock(&pf->lock);
 	return copy_to_user((void __user *)arg, &fmt, sizeof(fmt)) ? -EFAULT : 0;
 }

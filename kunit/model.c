@@ -11,6 +11,7 @@
 #include "../ac97_ring.c"
 #include "../ac97_pcm.c"
 
+#include <linux/file.h>
 #include <linux/module.h>
 #include <linux/uio.h>
 #include <kunit/test.h>
@@ -81,9 +82,54 @@ static void pcm_alias_is_per_user(struct kunit *test)
 		filp_close(alias, NULL);
 }
 
+/*
+ * Writers of a PCM node: any number may open it, each takes a source at its
+ * first write (the line source) or by AC97_PCM_SET_SOURCE, one writer per
+ * source; a reader cannot take one.
+ */
+static void pcm_writers_take_sources(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *dev = fake_dev_new(test, g, AC97_DEV_MANUAL);
+	u8 frame[4] = { 1, 2, 3, 4 };
+	struct file *line, *mic, *reader;
+	char path[32];
+	loff_t pos = 0;
+
+	snprintf(path, sizeof(path), "/dev/ac97pcm%d", dev->index);
+	line = filp_open(path, O_WRONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(line), "open: %ld", PTR_ERR(line));
+	mic = filp_open(path, O_WRONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(mic), "open: %ld", PTR_ERR(mic));
+	reader = filp_open(path, O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(reader), "open: %ld", PTR_ERR(reader));
+
+	KUNIT_EXPECT_EQ(test, kernel_write(line, frame, 4, &pos), 4);
+	KUNIT_EXPECT_EQ(test, kernel_write(mic, frame, 4, &pos), -EBUSY);
+	KUNIT_EXPECT_EQ(test, mic->f_op->unlocked_ioctl(mic, AC97_PCM_SET_SOURCE, 7), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mic->f_op->unlocked_ioctl(mic, AC97_PCM_SET_SOURCE,
+							AC97_PCM_SOURCE_MIC), 0);
+	KUNIT_EXPECT_EQ(test, kernel_write(mic, frame, 2, &pos), 2);
+	KUNIT_EXPECT_EQ(test, reader->f_op->unlocked_ioctl(reader, AC97_PCM_SET_SOURCE,
+							   AC97_PCM_SOURCE_MIC), -EBADF);
+	KUNIT_EXPECT_EQ(test, dev->src[AC97_SRC_LINE].wpos, 4);
+	KUNIT_EXPECT_EQ(test, dev->src[AC97_SRC_MIC].wpos, 2);
+	/* The line source is free once its writer has gone. */
+	filp_close(line, NULL);
+	flush_delayed_fput();	/* a kthread's last fput is deferred */
+	KUNIT_EXPECT_EQ(test, mic->f_op->unlocked_ioctl(mic, AC97_PCM_SET_SOURCE,
+							AC97_PCM_SOURCE_LINE), 0);
+	KUNIT_EXPECT_FALSE(test, dev->src[AC97_SRC_MIC].claimed);
+	filp_close(mic, NULL);
+	filp_close(reader, NULL);
+	flush_delayed_fput();
+	KUNIT_EXPECT_FALSE(test, dev->src[AC97_SRC_LINE].claimed);
+}
+
 static struct kunit_case pcm_internal_cases[] = {
 	KUNIT_CASE(pcm_read_reports_format_of_its_bytes),
 	KUNIT_CASE(pcm_alias_is_per_user),
+	KUNIT_CASE(pcm_writers_take_sources),
 	{}
 };
 

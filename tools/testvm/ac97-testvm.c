@@ -807,8 +807,11 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	}
 	if (capture) {
-		if (capture_start(writers, pc.path))
-			die("capture writers");
+		if (capture_start(writers, pc.path)) {
+			fprintf(stderr, "ac97-testvm: capture writers: %s, %s\n",
+				strerror(writers[0].error), strerror(writers[1].error));
+			return 1;
+		}
 		dirty_log(&vm, discard);	/* from here on: the device's writes only */
 	}
 	t0 = now_s();

@@ -18,9 +18,9 @@
  * select and record gain) or the mic source (mono; mic in, through the mic
  * control), at the rate the guest programmed for that function
  * (AC97_PCM_GET_SOURCE_FORMAT says which; its @serial moves when the guest
- * changes it). A file open for writing feeds the line source until
- * AC97_PCM_SET_SOURCE says otherwise; one file at a time may feed a source
- * (else -EBUSY). write() blocks until there is room (about 340 ms of 48 kHz
+ * changes it). A file open for writing feeds the source AC97_PCM_SET_SOURCE
+ * chose, or else the line source from its first write on; one file at a
+ * time may feed a source (else -EBUSY). write() blocks until there is room (about 340 ms of 48 kHz
  * stereo in all) and takes what fits; with O_NONBLOCK it returns -EAGAIN
  * when full; poll() reports EPOLLOUT when there is room. The guest records
  * silence at the exact rate whenever its source has too little (no writer,
@@ -95,7 +95,8 @@ struct ac97_pcm_read {
  */
 #define AC97_PCM_SET_SOURCE	_IO(AC97_IOC_MAGIC, 0x03)
 /*
- * On a file open for writing: the format its source wants now. @rate is
+ * On a file open for writing: the format its source (the line source if
+ * it has none yet) wants now. @rate is
  * the guest's programmed rate for the function the source feeds (also
  * while it is stopped), @channels 2 (line) or 1 (mic), @serial moves at
  * each change of rate, @bytes_ready is the room for writing now,
