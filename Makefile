@@ -8,7 +8,7 @@
 #   make bench           ac97-emu vs QEMU's AC'97 vs the KVM floor; out/bench/bench.md
 #   make fuzz            the device model under libFuzzer for an hour (FUZZ_SECONDS=)
 #   make demo            the whole stack end to end; results in out/demo/
-#   make install         module (modules_install + depmod), udev rule, uapi header, ac97play
+#   make install         module (modules_install + depmod), udev rule, uapi header, ac97play, ac97rec
 #   make dkms-install    register with DKMS: rebuilt for every installed kernel
 #   make uninstall       undo either
 #   (INSTALL_MOD_PATH= and DESTDIR= stage install/uninstall under another root)
@@ -35,6 +35,7 @@ install: modules
 	mkdir -p tools/out
 	$(MAKE) -C tools OUT=$(CURDIR)/tools/out play
 	install -D -m 0755 tools/out/ac97play $(DESTDIR)$(PREFIX)/bin/ac97play
+	install -D -m 0755 tools/out/ac97rec $(DESTDIR)$(PREFIX)/bin/ac97rec
 	-udevadm control --reload-rules 2>/dev/null
 
 dkms-install:
@@ -52,7 +53,7 @@ endif
 		$(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates/ac97_emu.ko*
 	-depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KVER)
 	rm -f $(DESTDIR)$(UDEVDIR)/60-ac97-emu.rules $(DESTDIR)$(PREFIX)/include/linux/ac97_emu.h
-	rm -f $(DESTDIR)$(PREFIX)/bin/ac97play
+	rm -f $(DESTDIR)$(PREFIX)/bin/ac97play $(DESTDIR)$(PREFIX)/bin/ac97rec
 
 check:
 	scripts/check.sh

@@ -28,6 +28,7 @@ make_l2_root() {
 	cp /bin/busybox "$l2/bin/"
 	for m in $SOUND_MODULES; do copy_module "$tree" "$m" "$l2/mod"; done
 	copy_program /usr/bin/aplay "$l2"
+	copy_program /usr/bin/arecord "$l2"
 	copy_program /usr/bin/amixer "$l2"
 	cp -r /usr/share/alsa "$l2/usr/share/"
 	cat >"$l2/init" <<'INIT'
@@ -54,7 +55,10 @@ INIT
 
 # L1 root in $1 from kernel tree $2, with ac97_emu.ko $3, the tools in $4 and
 # L2's initramfs $5. Its init runs ac97-capture and ac97-vmm, then sends the
-# capture as a tar on /dev/ttyS1 and prints its kernel log.
+# capture as a tar on /dev/ttyS1 and prints its kernel log. If the tools
+# have ac97rec and a rec/ directory of WAVs (make-test-audio.py --capture),
+# two ac97rec feed them to what L2 records: rec48 then rec44 to PCM in,
+# mic48 to mic in.
 make_l1_root() {
 	local l1=$1 tree=$2 ko=$3 tools=$4 l2initrd=$5 kver m
 	kver=$(ls "$tree/lib/modules")
@@ -64,6 +68,10 @@ make_l1_root() {
 	cp "$ko" "$l1/mod/"
 	cp "$tools/ac97-vmm" "$tools/ac97-capture" "$l1/bin/"
 	[ -x "$tools/ac97play" ] && copy_program "$tools/ac97play" "$l1"
+	if [ -x "$tools/ac97rec" ] && [ -d "$tools/rec" ]; then
+		copy_program "$tools/ac97rec" "$l1"
+		cp -r "$tools/rec" "$l1/rec"
+	fi
 	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
 	cp "$l2initrd" "$l1/l2/initrd.gz"
 	echo "${AC97_L2_CMDLINE:-quiet loglevel=3}" >"$l1/l2/cmdline"
@@ -84,6 +92,13 @@ if [ -x /bin/ac97play ]; then
 	ac97play -q -o /tmp/cap/player.wav &
 	player=$!
 fi
+recl= recm=
+if [ -x /bin/ac97rec ] && [ -d /rec ]; then
+	ac97rec -s -i /rec/rec48.wav -i /rec/rec44.wav >/tmp/rec-line.txt 2>&1 &
+	recl=$!
+	ac97rec -s -m -i /rec/mic48.wav >/tmp/rec-mic.txt 2>&1 &
+	recm=$!
+fi
 start=$(cut -d' ' -f1 /proc/uptime)
 timeout 600 ac97-vmm -k /l2/vmlinuz -i /l2/initrd.gz -m 320 \
 	-c "console=ttyS0 reboot=k panic=-1 $(cat /l2/cmdline) snd_intel8x0.inside_vm=1 snd_intel8x0.ac97_clock=48000"
@@ -94,6 +109,13 @@ echo "RIG capture_rc=$?"
 if [ -n "$player" ]; then
 	wait $player
 	echo "RIG player_rc=$?"
+fi
+if [ -n "$recl" ]; then
+	wait $recl
+	echo "RIG rec_line_rc=$?"
+	wait $recm
+	echo "RIG rec_mic_rc=$?"
+	tail -n 3 /tmp/rec-line.txt /tmp/rec-mic.txt | sed 's/^/RIG ac97rec: /'
 fi
 sed 's/^/RIG /' /tmp/segments.txt
 stty -F /dev/ttyS1 raw -echo

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# A real Linux guest plays through ac97-emu with its own snd_intel8x0 driver.
+# A real Linux guest plays and records through ac97-emu with its own
+# snd_intel8x0 driver: arecord on PCM in (48 and 44.1 kHz) and mic in, while
+# aplay plays, fed by ac97rec in L1 from files; pcm-find in L2 locates each
+# file in its recording by exact search.
 # For each stock kernel: L1 = the kernel under QEMU/TCG with kvm-amd and
 # ac97_emu.ko; L2 = the same kernel booted by tools/vmm/ac97-vmm with the
 # AC'97 as a PCI device, running aplay, amixer and a pause test on WAVs from
@@ -24,6 +27,9 @@ rm -rf "$work" && mkdir -p "$work/audio"
 log "building tools and test audio"
 make -s -C "$AC97_ROOT/tools" OUT="$work" all linux play >/dev/null || die "tools build failed"
 python3 "$AC97_ROOT/scripts/make-test-audio.py" "$work/audio"
+# What L1's ac97rec feeds and L2 records (and checks against: pcm-find).
+mkdir -p "$work/rec"
+python3 "$AC97_ROOT/scripts/make-test-audio.py" --capture "$work/rec"
 
 for meta in $KERNELS; do
 	pkg=$(versioned "$meta")
@@ -39,13 +45,33 @@ for meta in $KERNELS; do
 	# L2: the guest plays the test sequence.
 	make_l2_root "$k/l2root" "$tree"
 	copy_program "$work/pcm-pause" "$k/l2root"
+	copy_program "$work/pcm-find" "$k/l2root"
 	cp "$work/audio/"*.wav "$k/l2root/a/"
+	mkdir -p "$k/l2root/r"
+	cp "$work/rec/"*.wav "$k/l2root/r/"
 	cat >"$k/l2root/play.sh" <<'PLAY'
 mix() { amixer -q -c 0 sset "$@"; }
 level() { amixer -c 0 sget "$1" | grep -oE '\[-?[0-9.]+dB\]' | head -n 1; }
 play() { echo "L2 play $1"; aplay -D hw:0,0 "/a/$1.wav" 2>&1 | sed 's/^/L2 aplay: /'; }
+# $1 name, $2 device, $3 channels, $4 rate: 3 s, then find /r/$1.wav in it.
+rec() {
+	echo "L2 record $1"
+	arecord -D "$2" -f S16_LE -c "$3" -r "$4" -d 3 "/tmp/$1.wav" 2>&1 | sed 's/^/L2 arecord: /'
+	echo "L2 find $1: $(pcm-find "/tmp/$1.wav" "/r/$1.wav" 2>&1)"
+}
+# Record the line input at 0 dB: L1's ac97rec feeds it.
+mix 'Capture Source' Line
+mix Capture 0 cap
+mix Mic 23 unmute
+echo "L2 mixer Capture=$(level Capture) Mic=$(level Mic)"
+echo "L2 devices: $(cat /proc/asound/pcm | tr '\n' ';')"
 echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
+rec rec48 hw:0,0 2 48000 &
 play test48
+wait
+rec mic48 hw:0,1 1 48000 &
+rec rec44 hw:0,0 2 44100
+wait
 play test44
 mix Master 25
 echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
@@ -117,8 +143,14 @@ PLAY
 		"$kver: pause/resume mid-stream and a later aplay: bit-identical"
 	result $([ "$(an capture analysis)" = PASS ]; echo $?) \
 		"$kver: the whole capture ($(an capture capture_segments)) passes every check of analyze-capture.py"
-	result $(! grep -qiE '^L2 (aplay|dmesg|pause):.*(underrun|xrun)' "$console"; echo $?) \
-		"$kver: no underrun/XRUN in the guest"
+	result $(! grep -qiE '^L2 (aplay|arecord|dmesg|pause):.*(underrun|overrun|xrun)' "$console"; echo $?) \
+		"$kver: no underrun/overrun/XRUN in the guest"
+	for r in rec48 rec44 mic48; do
+		result $(grep -q "^L2 find $r: PASS" "$console"; echo $?) \
+			"$kver: arecord $r (fed by ac97rec in L1) holds the whole file bit-identical: $(grep -m1 "^L2 find $r:" "$console" | cut -d: -f2- | xargs)"
+	done
+	result $([ "$(get rec_line_rc)" = 0 ] && [ "$(get rec_mic_rc)" = 0 ]; echo $?) \
+		"$kver: both ac97rec feeders (line: 48 kHz then, once the guest switched, 44.1 kHz; mic) end cleanly"
 	# ac97play followed the rate changes: one WAV per format, every item in it exact.
 	result $([ "$(get player_rc)" = 0 ] && [ "$(an player player_split_ok)" = yes ] &&
 		[ "$(an player analysis)" = PASS ]; echo $?) \

@@ -2,6 +2,8 @@
 """Write the test WAVs the Linux guest plays (deterministic, every file unique).
 
     scripts/make-test-audio.py OUTDIR
+    scripts/make-test-audio.py --capture OUTDIR   what the host feeds the guest's recordings:
+        rec48.wav 1.5 s 48 kHz stereo, rec44.wav 1 s 44.1 kHz stereo, mic48.wav 1 s 48 kHz mono
 
 test48.wav  3 s  48 kHz  S16_LE stereo  two tones + noise
 test44.wav  2 s  44.1 kHz               (VRA)
@@ -21,22 +23,28 @@ def lcg(seed):
         yield (x >> 8) % 2001 - 1000
 
 
-def write(path, rate, seconds, seed, f1, f2, amp):
+def write(path, rate, seconds, seed, f1, f2, amp, channels=2):
     noise = lcg(seed)
     frames = bytearray()
     for i in range(int(rate * seconds)):
         t = i / rate
         left = amp * math.sin(2 * math.pi * f1 * t) + next(noise)
         right = amp * math.sin(2 * math.pi * f2 * t + 1.0) + next(noise)
-        frames += struct.pack('<hh', int(round(left)), int(round(right)))
+        frames += struct.pack('<hh', int(round(left)), int(round(right)))[:2 * channels]
     with wave.open(path, 'wb') as w:
-        w.setnchannels(2)
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(bytes(frames))
 
 
 def main():
+    if sys.argv[1] == '--capture':
+        out = sys.argv[2]
+        write(f'{out}/rec48.wav', 48000, 1.5, 31, 350.0, 450.0, 12000)
+        write(f'{out}/rec44.wav', 44100, 1.0, 32, 370.0, 470.0, 12000)
+        write(f'{out}/mic48.wav', 48000, 1.0, 33, 390.0, 390.0, 12000, channels=1)
+        return
     out = sys.argv[1]
     write(f'{out}/test48.wav', 48000, 3.0, 1, 440.0, 660.0, 14000)
     write(f'{out}/test44.wav', 44100, 2.0, 2, 523.25, 784.0, 14000)

@@ -49,7 +49,7 @@ src=$out/src
 mkdir -p "$src"
 (cd "$AC97_ROOT" && cp -r Kbuild Makefile dkms.conf udev ./*.c ./*.h include kunit tools "$src/")
 rm -rf "$src/tools/out"
-installed="lib/modules/$kver/updates/ac97_emu.ko.xz etc/udev/rules.d/60-ac97-emu.rules usr/local/include/linux/ac97_emu.h usr/local/bin/ac97play"
+installed="lib/modules/$kver/updates/ac97_emu.ko.xz etc/udev/rules.d/60-ac97-emu.rules usr/local/include/linux/ac97_emu.h usr/local/bin/ac97play usr/local/bin/ac97rec"
 rc=0
 make -C "$src" -s install KDIR="/usr/src/linux-headers-$kver" KVER="$kver" \
 	INSTALL_MOD_PATH="$stage" DESTDIR="$stage" >"$out/install.log" 2>&1 || rc=1
@@ -59,6 +59,6 @@ params=$(modinfo -b "$stage" -k "$kver" -F parm ac97_emu 2>/dev/null | grep -c '
 make -C "$src" -s uninstall KVER="$kver" INSTALL_MOD_PATH="$stage" DESTDIR="$stage" \
 	>>"$out/install.log" 2>&1 || rc=1
 for f in $installed; do [ ! -e "$stage/$f" ] || { echo "left after uninstall: $f" >&2; rc=1; }; done
-result $rc "make install/uninstall (staged, $kver): module, udev rule, uapi header, ac97play; modinfo documents $params parameters"
+result $rc "make install/uninstall (staged, $kver): module, udev rule, uapi header, ac97play, ac97rec; modinfo documents $params parameters"
 
 totals

@@ -471,7 +471,8 @@ static int capture_start(struct cap_writer *w, const char *node)
 	for (i = 0; i < 2; i++) {
 		snprintf(w[i].path, sizeof(w[i].path), "%s", node);
 		w[i].source = i ? AC97_PCM_SOURCE_MIC : AC97_PCM_SOURCE_LINE;
-		w[i].xor = i ? 0x5a5a : 0;
+		/* Neither stream starts with a 0, which would read as silence. */
+		w[i].xor = i ? 0x5a5a : 0x0f0f;
 		if (cap_writer_start(&w[i]))
 			return -1;
 	}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ac97rec: feed what a guest records on an ac97-emu device, from an ALSA
+ * capture device or from files; the counterpart of ac97play.
+ *
+ *   ac97rec [-d NODE] [-m] [-D ALSA_PCM | -i FILE.wav|.flac ...] [-l MS] [-n] [-q|-s]
+ *
+ * Writes NODE (default /dev/ac97pcm; waits until a device is there), which
+ * feeds the line source (PCM in) or, with -m, the mic source (mic in).
+ * Resampling is not ours: the guest's rate is asked of the module
+ * (AC97_PCM_GET_SOURCE_FORMAT) and followed. Live, the ALSA device (default
+ * "default") is opened at the guest's rate and channels, and reopened when
+ * the guest changes them. From files (-i, repeatable), each file is fed
+ * once the guest records at that file's rate, from its first frame, in the
+ * order given; a file's channels are mapped to the source's (mono to both,
+ * stereo to mono by averaging). On a terminal, one status line; -q quiet,
+ * -s a status line per second for logs. -n: fail at once if there is no
+ * device. Ends when the files are fed, on SIGINT/SIGTERM, or when the
+ * device goes away.
+ */
+#define _GNU_SOURCE
+#include <alsa/asoundlib.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ac97_emu.h>
+#include "../ac97play/play_util.h"
+
+#define MAX_FILES	16
+#define CHUNK_FRAMES	480	/* 10 ms at 48 kHz */
+
+static volatile sig_atomic_t stop;
+
+struct feeder {
+	int fd;
+	const char *node;
+	const char *alsa_name;
+	unsigned int latency_ms;
+	snd_pcm_t *pcm;
+	struct ac97_pcm_format fmt;
+	unsigned long xruns;
+	unsigned long long frames;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int source_format(struct feeder *f)
+{
+	if (ioctl(f->fd, AC97_PCM_GET_SOURCE_FORMAT, &f->fmt) == 0)
+		return 0;
+	fprintf(stderr, "ac97rec: %s: %s\n", f->node, strerror(errno));
+	return -1;
+}
+
+/* The node says so (EPOLLHUP) once its device is gone. */
+static int device_gone(struct feeder *f)
+{
+	struct pollfd p = { .fd = f->fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Write all of @bytes, waiting for room; -1 when the device has gone. */
+static int feed(struct feeder *f, const void *buf, size_t bytes)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (bytes && !stop) {
+		n = write(f->fd, p, bytes);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != ENODEV)
+				fprintf(stderr, "ac97rec: %s: %s\n", f->node, strerror(errno));
+			return -1;
+		}
+		p += n;
+		bytes -= n;
+	}
+	return 0;
+}
+
+/* @in (@in_ch channels) to the source's channels, into @out. */
+static void map_channels(const int16_t *in, unsigned int in_ch, int16_t *out,
+			 unsigned int out_ch, size_t frames)
+{
+	size_t i;
+
+	for (i = 0; i < frames; i++) {
+		int l = in[i * in_ch], r = in[i * in_ch + (in_ch > 1)];
+
+		if (out_ch == 1) {
+			out[i] = (int16_t)((l + r) >> 1);
+		} else {
+			out[2 * i] = (int16_t)l;
+			out[2 * i + 1] = (int16_t)r;
+		}
+	}
+}
+
+static void status(const struct feeder *f, const int16_t *buf, size_t frames,
+		   double start, int newline)
+{
+	unsigned int peaks[2] = { 0 };
+	char left[21], right[21];
+	double t = now_s() - start;
+
+	peak_levels(buf, frames * f->fmt.channels, f->fmt.channels, peaks);
+	meter_bar(peak_dbfs(peaks[0]), 20, left);
+	meter_bar(peak_dbfs(peaks[f->fmt.channels > 1]), 20, right);
+	fprintf(stderr, "%s%5u Hz %uch  L %s R %s  underruns %llu  xruns %lu  %02d:%02d %s",
+		newline ? "" : "\r", f->fmt.rate, f->fmt.channels, left, right,
+		(unsigned long long)f->fmt.overruns, f->xruns, (int)t / 60, (int)t % 60,
+		newline ? "\n" : "");
+}
+
+/* Feed @path once the guest records at its rate. 1: the device has gone. */
+static int feed_file(struct feeder *f, const char *path, int quiet, int log_status)
+{
+	static int16_t in[CHUNK_FRAMES * 8], out[CHUNK_FRAMES * 2];
+	SF_INFO info = { 0 };
+	double start = now_s(), shown = 0;
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	sf_count_t n;
+	int said = 0, rc = 0;
+
+	if (!sf || info.channels < 1 || info.channels > 8) {
+		fprintf(stderr, "ac97rec: %s: %s\n", path, sf ? "unsupported channels" : sf_strerror(NULL));
+		if (sf)
+			sf_close(sf);
+		return -1;
+	}
+	while (!stop) {
+		if (source_format(f)) {
+			rc = 1;
+			break;
+		}
+		if (f->fmt.rate == (unsigned int)info.samplerate)
+			break;
+		if (device_gone(f)) {
+			rc = 1;
+			break;
+		}
+		if (!said && !quiet)
+			fprintf(stderr, "ac97rec: %s is %d Hz; waiting for the guest to record at it (now %u Hz)\n",
+				path, info.samplerate, f->fmt.rate);
+		said = 1;
+		usleep(5000);
+	}
+	while (!stop && !rc && (n = sf_readf_short(sf, in, CHUNK_FRAMES)) > 0) {
+		map_channels(in, info.channels, out, f->fmt.channels, n);
+		if (feed(f, out, n * 2 * f->fmt.channels)) {
+			rc = 1;
+			break;
+		}
+		f->frames += n;
+		if (!quiet && now_s() - shown > (log_status ? 1.0 : 0.1) && !source_format(f)) {
+			status(f, out, n, start, log_status);
+			shown = now_s();
+		}
+	}
+	sf_close(sf);
+	return rc;
+}
+
+static int open_capture(struct feeder *f)
+{
+	int err;
+
+	if (f->pcm)
+		snd_pcm_close(f->pcm);
+	f->pcm = NULL;
+	err = snd_pcm_open(&f->pcm, f->alsa_name, SND_PCM_STREAM_CAPTURE, 0);
+	if (!err)
+		err = snd_pcm_set_params(f->pcm, SND_PCM_FORMAT_S16_LE,
+					 SND_PCM_ACCESS_RW_INTERLEAVED, f->fmt.channels,
+					 f->fmt.rate, 1, f->latency_ms * 1000);
+	if (err) {
+		fprintf(stderr, "ac97rec: ALSA device '%s': %s\n", f->alsa_name, snd_strerror(err));
+		if (err == -EBUSY)
+			fprintf(stderr, "  hint: another program holds it; try -D default, or stop that program\n");
+		else if (err == -ENOENT || err == -ENODEV)
+			fprintf(stderr, "  hint: list capture devices with 'arecord -L'\n");
+		if (f->pcm)
+			snd_pcm_close(f->pcm);
+		f->pcm = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Live: ALSA capture at the guest's format, reopened when it changes. */
+static int feed_live(struct feeder *f, int quiet, int log_status)
+{
+	static int16_t buf[CHUNK_FRAMES * 2];
+	double start = now_s(), shown = 0;
+	uint32_t serial = 0;
+	snd_pcm_sframes_t n;
+
+	while (!stop) {
+		if (source_format(f))
+			return 1;
+		if (f->fmt.serial != serial || !f->pcm) {
+			serial = f->fmt.serial;
+			if (open_capture(f))
+				return -1;
+		}
+		n = snd_pcm_readi(f->pcm, buf, CHUNK_FRAMES);
+		if (n == -EPIPE || n == -ESTRPIPE) {
+			f->xruns++;
+			if (snd_pcm_recover(f->pcm, n, 1) < 0)
+				return -1;
+			continue;
+		}
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "ac97rec: ALSA read: %s\n", snd_strerror(n));
+			return -1;
+		}
+		if (feed(f, buf, n * 2 * f->fmt.channels))
+			return 1;
+		f->frames += n;
+		if (!quiet && now_s() - shown > (log_status ? 1.0 : 0.1)) {
+			status(f, buf, n, start, log_status);
+			shown = now_s();
+		}
+	}
+	return 0;
+}
+
+static int open_node(struct feeder *f, int mic, int quiet, int no_wait)
+{
+	int said = 0;
+
+	while (!stop) {
+		f->fd = open(f->node, O_WRONLY | O_CLOEXEC);
+		if (f->fd >= 0)
+			break;
+		if (errno == EACCES || errno == EPERM) {
+			fprintf(stderr, "ac97rec: %s: permission denied\n"
+				"  hint: /dev/ac97pcmN belongs to the user whose VM it is; "
+				"run ac97rec as that user, or use /dev/ac97pcm (your own VM)\n", f->node);
+			return -1;
+		}
+		if ((errno != ENOENT && errno != ENODEV) || no_wait) {
+			fprintf(stderr, "ac97rec: %s: %s\n", f->node, strerror(errno));
+			if (errno == ENOENT || errno == ENODEV)
+				fprintf(stderr, "  hint: is the module loaded, and a VM of yours with ac97-emu running?\n");
+			return -1;
+		}
+		if (!said && !quiet)
+			fprintf(stderr, "ac97rec: waiting for %s\n", f->node);
+		said = 1;
+		usleep(20000);
+	}
+	if (f->fd < 0)
+		return -1;
+	if (ioctl(f->fd, AC97_PCM_SET_SOURCE, mic ? AC97_PCM_SOURCE_MIC : AC97_PCM_SOURCE_LINE)) {
+		fprintf(stderr, "ac97rec: %s: %s source: %s%s\n", f->node, mic ? "mic" : "line",
+			strerror(errno), errno == EBUSY ? "\n  hint: another ac97rec feeds it" : "");
+		close(f->fd);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct feeder f = { .fd = -1, .node = "/dev/ac97pcm", .alsa_name = "default",
+			    .latency_ms = 30 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *files[MAX_FILES];
+	int opt, nfiles = 0, mic = 0, quiet = 0, log_status = 0, no_wait = 0, rc = 0, i;
+
+	while ((opt = getopt(argc, argv, "d:D:i:l:mnqsh")) != -1) {
+		switch (opt) {
+		case 'd': f.node = optarg; break;
+		case 'D': f.alsa_name = optarg; break;
+		case 'i':
+			if (nfiles == MAX_FILES) {
+				fprintf(stderr, "ac97rec: at most %d files\n", MAX_FILES);
+				return 2;
+			}
+			files[nfiles++] = optarg;
+			break;
+		case 'l': f.latency_ms = atoi(optarg); break;
+		case 'm': mic = 1; break;
+		case 'q': quiet = 1; break;
+		case 's': log_status = 1; break;
+		case 'n': no_wait = 1; break;
+		default:
+			fprintf(stderr, "usage: %s [-d NODE] [-m] [-D ALSA_PCM | -i FILE.wav|.flac ...] [-l MS] [-n] [-q|-s]\n",
+				argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!isatty(STDERR_FILENO) && !log_status)
+		quiet = 1;
+	if (open_node(&f, mic, quiet, no_wait))
+		return stop ? 0 : 1;
+	if (nfiles) {
+		for (i = 0; i < nfiles && !rc && !stop; i++)
+			rc = feed_file(&f, files[i], quiet, log_status);
+	} else {
+		rc = feed_live(&f, quiet, log_status);
+	}
+	if (!quiet && !log_status)
+		fputc('\n', stderr);
+	if (!source_format(&f) && (f.fmt.overruns || f.xruns))
+		fprintf(stderr, "ac97rec: the guest recorded %llu underruns (%llu bytes of silence), %lu ALSA overruns\n",
+			(unsigned long long)f.fmt.overruns, (unsigned long long)f.fmt.lost_bytes, f.xruns);
+	if (f.pcm)
+		snd_pcm_close(f.pcm);
+	close(f.fd);
+	/* The device going away ends a feed normally. */
+	return rc < 0 ? 1 : 0;
+}
