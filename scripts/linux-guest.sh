@@ -45,7 +45,7 @@ for meta in $KERNELS; do
 	# L2: the guest plays the test sequence.
 	make_l2_root "$k/l2root" "$tree"
 	copy_program "$work/pcm-pause" "$k/l2root"
-	copy_program "$work/pcm-find" "$k/l2root"
+	cp "$work/pcm-find" "$k/l2root/bin/"	# static
 	cp "$work/audio/"*.wav "$k/l2root/a/"
 	mkdir -p "$k/l2root/r"
 	cp "$work/rec/"*.wav "$k/l2root/r/"
@@ -54,22 +54,24 @@ mix() { amixer -q -c 0 sset "$@"; }
 level() { amixer -c 0 sget "$1" | grep -oE '\[-?[0-9.]+dB\]' | head -n 1; }
 play() { echo "L2 play $1"; aplay -D hw:0,0 "/a/$1.wav" 2>&1 | sed 's/^/L2 aplay: /'; }
 # $1 name, $2 device, $3 channels, $4 rate: 3 s, then find /r/$1.wav in it.
+# (snd_intel8x0 opens the MIC ADC, hw:0,1, as 2 channels: its mono stream
+# comes as pairs of consecutive samples, and pcm-find compares samples.)
 rec() {
 	echo "L2 record $1"
 	arecord -D "$2" -f S16_LE -c "$3" -r "$4" -d 3 "/tmp/$1.wav" 2>&1 | sed 's/^/L2 arecord: /'
 	echo "L2 find $1: $(pcm-find "/tmp/$1.wav" "/r/$1.wav" 2>&1)"
 }
 # Record the line input at 0 dB: L1's ac97rec feeds it.
-mix 'Capture Source' Line
+amixer -q -c 0 cset name='Capture Source' Line
 mix Capture 0 cap
 mix Mic 23 unmute
-echo "L2 mixer Capture=$(level Capture) Mic=$(level Mic)"
+echo "L2 mixer Capture=$(level Capture) Mic=$(level Mic) source=$(amixer -c 0 cget name='Capture Source' | grep -o ': values=.*')"
 echo "L2 devices: $(cat /proc/asound/pcm | tr '\n' ';')"
 echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
 rec rec48 hw:0,0 2 48000 &
 play test48
 wait
-rec mic48 hw:0,1 1 48000 &
+rec mic48 hw:0,1 2 48000 &
 rec rec44 hw:0,0 2 44100
 wait
 play test44

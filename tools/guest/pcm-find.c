@@ -4,10 +4,12 @@
  *
  *   pcm-find RECORDING.wav REFERENCE.wav
  *
- * Both S16_LE with the same channels. Finds the reference's first frames in
- * the recording by exact search, then compares every frame of the
- * reference with the recording from there: nothing dropped, duplicated or
- * changed. What comes before (a recorder that started first) must be
+ * Both S16_LE at the same rate. Finds the reference's first samples in the
+ * recording by exact search (at a frame boundary when both have the same
+ * channels; else, as for snd_intel8x0's MIC ADC, which calls the mono mic
+ * stream two channels, as sample streams), then compares every sample of
+ * the reference with the recording from there: nothing dropped, duplicated
+ * or changed. What comes before (a recorder that started first) must be
  * silence. Prints one line; exit 0 only if all of that holds.
  */
 #include <stdint.h>
@@ -63,31 +65,32 @@ bad:
 int main(int argc, char **argv)
 {
 	struct wav rec = { 0 }, ref = { 0 };
-	size_t ch, at, i, lead, head, bad = 0;
+	size_t step, at, i, lead, n, total, bad = 0;
 
 	if (argc != 3 || load(argv[1], &rec) || load(argv[2], &ref))
 		return 2;
-	ch = ref.channels;
-	if (rec.channels != ch || rec.rate != ref.rate || ref.frames < 16) {
+	step = rec.channels == ref.channels ? ref.channels : 1;
+	n = ref.frames * ref.channels;
+	total = rec.frames * rec.channels;
+	if (rec.rate != ref.rate || ref.frames < 16) {
 		printf("FAIL: recording %u Hz %u ch, reference %u Hz %u ch, %zu frames\n",
 		       rec.rate, rec.channels, ref.rate, ref.channels, ref.frames);
 		return 1;
 	}
-	head = 16 * ch;
-	for (at = 0; at + ref.frames <= rec.frames; at++)
-		if (!memcmp(rec.s + at * ch, ref.s, head * 2))
+	for (at = 0; at + n <= total; at += step)
+		if (!memcmp(rec.s + at, ref.s, 16 * ref.channels * 2))
 			break;
-	if (at + ref.frames > rec.frames) {
-		printf("FAIL: the reference's first 16 frames are not in the %zu-frame recording\n",
-		       rec.frames);
+	if (at + n > total) {
+		printf("FAIL: the reference's first 16 frames are not in the %zu-sample recording\n",
+		       total);
 		return 1;
 	}
-	for (i = 0; i < ref.frames * ch; i++)
-		bad += rec.s[at * ch + i] != ref.s[i];
-	for (lead = 0; lead < at * ch && rec.s[lead] == 0; lead++)
+	for (i = 0; i < n; i++)
+		bad += rec.s[at + i] != ref.s[i];
+	for (lead = 0; lead < at && rec.s[lead] == 0; lead++)
 		;
-	printf("%s: %zu frames at %u Hz, %u ch, found at frame %zu of %zu, %zu samples differ, %s before\n",
-	       !bad && lead == at * ch ? "PASS" : "FAIL", ref.frames, ref.rate, ref.channels, at,
-	       rec.frames, bad, lead == at * ch ? "silence" : "NOT silence");
-	return !bad && lead == at * ch ? 0 : 1;
+	printf("%s: %zu samples (%u Hz, %u ch) found at sample %zu of %zu (%u ch), %zu differ, %s before\n",
+	       !bad && lead == at ? "PASS" : "FAIL", n, ref.rate, ref.channels, at, total,
+	       rec.channels, bad, lead == at ? "silence" : "NOT silence");
+	return !bad && lead == at ? 0 : 1;
 }
