@@ -296,6 +296,23 @@ static void per_vm_cap(void)
 	close(vm);
 }
 
+/*
+ * A VM that logs dirty pages to per-vCPU rings: the device's writes (capture)
+ * could not be logged there, so attach refuses it.
+ */
+static void dirty_ring_refused(int efd)
+{
+	int vm = new_vm(), max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING, .args[0] = 65536 };
+	struct ac97_attach a = good(vm, efd);
+
+	check(max >= 65536 && ioctl(vm, KVM_ENABLE_CAP, &cap) == 0,
+	      "KVM gives a new VM a 64 KiB dirty ring (KVM_CAP_DIRTY_LOG_RING, at most %d bytes)", max);
+	EXPECT_ERR(EOPNOTSUPP, ioctl_errno(ctl, AC97_CTL_ATTACH, &a),
+		   "attach to a VM with a dirty ring (its pages written by the device could not be logged)");
+	close(vm);
+}
+
 /* A VM belongs to the process that made it. */
 static void foreign_vm(int vm, int efd)
 {
@@ -392,6 +409,7 @@ int main(int argc, char **argv)
 	vm_closed_first(new_efd());
 	pcm_from_handle(vm);
 	per_vm_cap();
+	dirty_ring_refused(new_efd());
 	cycles(n);
 	close(vm);
 	printf("%d passed, %d failed\n", passed, failed);
