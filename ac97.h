@@ -31,7 +31,9 @@
  * @write_guest: copy @len bytes from @buf to guest-physical memory at @gpa
  *		and mark the pages written dirty for the host's dirty log.
  *		Return 0, or a negative errno, having written nothing, if any
- *		byte is not writable guest RAM. Same context as @read_guest.
+ *		byte is not writable guest RAM (a VMM that unmaps its guest's
+ *		memory behind KVM's back may still see the pages before the
+ *		hole written). Same context as @read_guest.
  * @set_irq:	set the level of the device's interrupt line. Called only when
  *		the level changes, under the device lock: must not sleep.
  * @dma_begin:	optional; called in the DMA thread before each run of the
