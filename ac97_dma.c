@@ -131,6 +131,10 @@ bool ac97_dma_running(const struct ac97_dev *dev)
 }
 
 /*
+ * Caller: a vCPU's codec write or a cold reset (vCPU context, under
+ * dev->lock), so on every codec access: three compares and two short
+ * source locks, no allocation, nothing that sleeps.
+ *
  * The guest wrote the codec. A rate changed while running: what was due
  * until now stays due at the old rate, the new rate counts from now. The
  * writer of a capture source learns its function's new rate.

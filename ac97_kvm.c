@@ -175,6 +175,13 @@ static bool guest_ram_writable(struct kvm *kvm, u64 gpa, size_t len)
  * (KVM_CAP_DIRTY_LOG_RING) cannot be told from here: -EOPNOTSUPP, and the
  * function halts with FIFOE and says why.
  */
+/*
+ * Caller: only the device's DMA thread, inside dma_begin/dma_end (the VMM's
+ * address space borrowed, the handle alive, so the VM's reference too);
+ * never a vCPU or a user. Concurrent with vCPUs and KVM_SET_USER_MEMORY_REGION:
+ * kvm->srcu keeps the slots it looked at from being freed, and a slot being
+ * deleted or moved is KVM_MEMSLOT_INVALID, refused.
+ */
 static int kvm_write_guest_op(void *host, u64 gpa, const void *buf, size_t len)
 {
 	struct ac97_kvm *ak = host;

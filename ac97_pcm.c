@@ -303,6 +303,17 @@ static ssize_t pcm_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			(iocb->ki_filp->f_flags & O_NONBLOCK), NULL);
 }
 
+/*
+ * write(): feed the file's capture source. Callers: whoever could open the
+ * node for writing (the device's owner, or that user through the alias;
+ * never a guest). Any number of threads or io_uring requests on one file
+ * are serialised by @pf->lock (a blocked writer holds it: others wait, or
+ * get -EAGAIN with IOCB_NOWAIT/O_NONBLOCK); two files cannot feed one
+ * source (the claim, under the source's lock, gives -EBUSY). If the device
+ * goes first, the file's reference keeps it and its source buffers alive,
+ * and ac97_source_close() ends a blocked write with -ENODEV; the file's
+ * release gives the source up and drops the reference (the last one frees).
+ */
 static ssize_t pcm_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct ac97_pcm_file *pf = iocb->ki_filp->private_data;
@@ -378,7 +389,13 @@ static __poll_t pcm_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
-/* The writer's ioctls: which source it feeds, and what format is wanted. */
+/*
+ * The writer's ioctls: which source it feeds, and what format is wanted.
+ * Only on a file open for writing (-EBADF otherwise); under @pf->lock, so a
+ * source switch never races a write of the same file. A switch takes the
+ * new source before it gives up the old one: a failed switch (-EBUSY)
+ * leaves the file feeding what it fed.
+ */
 static long pcm_ioctl_source(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {

@@ -27,6 +27,6 @@ grep -E '^(not )?ok - ' "$out/race.txt" || true
 if [ "$rc" -ne 0 ]; then
 	grep -m1 -A30 'WARNING: ThreadSanitizer' "$out/race.txt" >&2 || tail -n 30 "$out/race.txt" >&2
 fi
-result $([ "$rc" = 0 ] && [ "$(grep -c '^ok - ' "$out/race.txt")" = 2 ]; echo $?) \
+result $([ "$rc" = 0 ] && [ "$(grep -c '^ok - ' "$out/race.txt")" = 3 ]; echo $?) \
 	"model under ThreadSanitizer with real threads: vCPUs, DMA, readers and detach at once (exit $rc)"
 totals

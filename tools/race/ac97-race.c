@@ -17,6 +17,13 @@
  *              host does, the vCPUs and the DMA stop and the device is
  *              destroyed under the readers, who drain it to end of stream
  *
+ * Then capture, on a new device: a host writer fills the line source
+ * (ac97_source_write(): it copies with no lock held) while the DMA thread
+ * takes from it for PCM in (ac97_source_peek()/consume()) and a vCPU keeps
+ * PCM in running by moving LVI; every sample the device writes to guest
+ * memory must be the writer's next one or silence (an underrun), and in the
+ * end every sample written must have reached the guest once.
+ *
  * ThreadSanitizer reports any data race (and aborts: halt_on_error); the
  * checks abort with a message. Exit 0 and "ok" lines when all held.
  *
@@ -186,6 +193,121 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+#define CAP_SAMPLES	(1u << 21)
+
+static u32 cap_next;		/* pattern index the guest must get next */
+static int cap_writer_done, cap_stop;
+
+static u16 cap_value(u32 n)
+{
+	return n % 65535 + 1;	/* never 0: 0 is an underrun's silence */
+}
+
+/* The fake guest's write, checking the order of what PCM in writes. */
+static int cap_write_guest(void *host, u64 gpa, const void *buf, size_t len)
+{
+	const u16 *s = buf;
+	size_t i;
+
+	for (i = 0; i < len / 2; i++) {
+		if (!s[i])
+			continue;
+		if (s[i] != cap_value(cap_next))
+			fail("PCM in wrote a sample out of the writer's order");
+		cap_next++;
+	}
+	return fake_guest_ops.write_guest(host, gpa, buf, len);
+}
+
+static void *cap_writer_main(void *arg)
+{
+	struct ac97_source *src = arg;
+	static u16 chunk[1000];
+	u32 n = 0, i, len;
+
+	while (n < CAP_SAMPLES) {
+		struct iov_iter it;
+		ssize_t got;
+
+		len = CAP_SAMPLES - n < 1000 ? CAP_SAMPLES - n : 1000;
+		for (i = 0; i < len; i++)
+			chunk[i] = cap_value(n + i);
+		it = (struct iov_iter){ .p = (const u8 *)chunk, .count = len * 2 };
+		got = ac97_source_write(src, &it, true);
+		if (got == -EAGAIN) {
+			usleep(50);
+			continue;
+		}
+		if (got < 0 || got % 2)
+			fail("the capture writer's write failed or split a sample");
+		n += got / 2;
+	}
+	__atomic_store_n(&cap_writer_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A vCPU that keeps PCM in going round its 32 buffers. */
+static void *cap_vcpu_main(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&cap_stop, __ATOMIC_ACQUIRE)) {
+		u8 civ = ac97_nabm_read(dev, AC97_BM_PI + AC97_BM_CIV, 1);
+
+		ac97_nabm_write(dev, AC97_BM_PI + AC97_BM_LVI, 1, (civ - 1) & 31);
+		(void)ac97_nabm_read(dev, AC97_BM_PI + AC97_BM_PICB, 2);
+		usleep(20);
+	}
+	return NULL;
+}
+
+static void capture_race(void)
+{
+	static struct ac97_host_ops cap_ops;
+	struct ac97_source *src;
+	pthread_t writer, vcpu, dma;
+	unsigned int i;
+
+	cap_ops = fake_guest_ops;
+	cap_ops.write_guest = cap_write_guest;
+	dev = ac97_dev_create(&cap_ops, &guest, AC97_DEV_MANUAL);
+	if (IS_ERR(dev))
+		fail("ac97_dev_create");
+	src = &dev->src[AC97_SRC_LINE];
+	WRITE_ONCE(dev->manual_now_ns, 1000000000ULL);
+	for (i = 0; i < 32; i++)
+		fake_write_bd(&guest, BDL + 0x400, i, PCM + i * 2 * BUF_SAMPLES, BUF_SAMPLES);
+	ac97_nabm_write(dev, AC97_GLOB_CNT, 4, AC97_GC_COLD);
+	ac97_nam_write(dev, AC97_REC_SEL, 2, 0x0404);
+	ac97_nam_write(dev, AC97_REC_GAIN, 2, 0);
+	ac97_nabm_write(dev, AC97_BM_PI + AC97_BM_BDBAR, 4, BDL + 0x400);
+	ac97_nabm_write(dev, AC97_BM_PI + AC97_BM_LVI, 1, 31);
+	ac97_nabm_write(dev, AC97_BM_PI + AC97_BM_CR, 1, AC97_CR_RPBM);
+	stop_dma = 0;
+	pthread_create(&writer, NULL, cap_writer_main, src);
+	pthread_create(&vcpu, NULL, cap_vcpu_main, NULL);
+	pthread_create(&dma, NULL, dma_main, NULL);
+	for (i = 0; i < 6000; i++) {
+		u64 left;
+
+		spin_lock(&src->lock);
+		left = src->wpos - src->rpos;
+		spin_unlock(&src->lock);
+		if (__atomic_load_n(&cap_writer_done, __ATOMIC_ACQUIRE) && !left)
+			break;
+		usleep(10000);
+	}
+	__atomic_store_n(&stop_dma, 1, __ATOMIC_RELEASE);
+	pthread_join(dma, NULL);
+	__atomic_store_n(&cap_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(vcpu, NULL);
+	pthread_join(writer, NULL);
+	if (cap_next != CAP_SAMPLES)
+		fail("PCM in did not deliver every sample the writer wrote exactly once");
+	printf("ok - capture: a writer and the DMA thread on one source, a vCPU moving LVI: %u samples reached the guest in order, each once (%llu underruns meanwhile)\n",
+	       cap_next, (unsigned long long)src->underruns);
+	ac97_dev_destroy(dev);
+}
+
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 3;
@@ -258,6 +380,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(dev->ring.wpos - wpos_at_unplug));
 	for (i = 0; i < 3; i++)
 		ac97_dev_put(dev);
+	capture_race();
 	fake_guest_release(&guest);
 	return 0;
 }
