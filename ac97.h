@@ -12,6 +12,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/ratelimit.h>
 #include <linux/sizes.h>
 #include <linux/uio.h>
@@ -27,7 +28,9 @@
  * struct ac97_host_ops - what the device model needs from its host
  * @read_guest:	copy @len bytes of guest-physical memory at @gpa into @buf.
  *		Return 0, or a negative errno if any byte is not guest RAM. Called
- *		only from the device's DMA thread, with no lock held; may sleep.
+ *		from the device's DMA thread inside @dma_begin/@dma_end, or from
+ *		a context @dma_here accepted, with no lock held but the device's
+ *		DMA lock; may sleep.
  * @write_guest: copy @len bytes from @buf to guest-physical memory at @gpa
  *		and mark the pages written dirty for the host's dirty log.
  *		Return 0, or a negative errno, having written nothing, if any
@@ -41,6 +44,11 @@
  *		the VMM's address space for it, or check it still has it).
  *		Non-zero means the guest's memory is gone for good: the device
  *		then stops all DMA (as ac97_dev_unplug()).
+ * @dma_here:	optional; whether the calling context may @read_guest and
+ *		@write_guest directly (a vCPU of the guest, in its VMM's address
+ *		space), so that a register access can bring the DMA up to the
+ *		clock itself. Called with no lock held. Without it, only the DMA
+ *		thread moves data.
  * @dma_end:	optional; called after each run whose @dma_begin returned 0,
  *		with @idle set if every function has stopped (no run follows
  *		until one starts again), and once with @idle set when the thread
@@ -52,6 +60,7 @@ struct ac97_host_ops {
 	int (*write_guest)(void *host, u64 gpa, const void *buf, size_t len);
 	void (*set_irq)(void *host, bool level);
 	int (*dma_begin)(void *host);
+	bool (*dma_here)(void *host);
 	void (*dma_end)(void *host, bool idle);
 };
 
@@ -235,9 +244,13 @@ struct ac97_reader {
  * @host: the host's cookie for @ops
  * @flags: %AC97_DEV_MANUAL or 0
  * @manual_now_ns: the clock, with %AC97_DEV_MANUAL
- * @lead_ns: how far ahead of its clock a function's DMA runs, as the
- *	hardware's FIFO does; PICB never reports a sample as moved before it
- *	has been
+ * @dma_lock: taken by whoever moves samples (the thread, or a vCPU
+ *	catching up before a register read); serialises the steps and owns
+ *	@bounce and @raw. Lock order: @dma_lock, then @lock
+ * @pcm_readers: files open for reading the PCM out stream; while there are
+ *	any, the thread serves them within the latency
+ * @wakeups: runs of the DMA thread (written only by it)
+ * @catch_ups: register accesses that found samples due and moved them
  * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
  * @bounce: the DMA thread's copy of guest PCM
  * @raw: the DMA thread's copy of a capture source's frames
@@ -267,7 +280,10 @@ struct ac97_dev {
 	void *host;
 	unsigned int flags;
 	u64 manual_now_ns;
-	u64 lead_ns;
+	struct mutex dma_lock;	/* see above */
+	atomic_t pcm_readers;
+	u64 wakeups;
+	u64 catch_ups;
 	struct task_struct *thread;
 	u8 *bounce;
 	u8 *raw;
@@ -283,7 +299,11 @@ struct ac97_dev {
 /* Devices at once, in all: minors of the PCM nodes. */
 #define AC97_MAX_DEVICES	256
 
-/* Register access from the host; @len is 1, 2 or 4; never sleep. */
+/*
+ * Register access from the host; @len is 1, 2 or 4. NAM accesses never
+ * sleep; a NABM access may first move due samples (ac97_dma_catch_up()),
+ * and sleep, where the host's @dma_here says the caller may.
+ */
 u32 ac97_nam_read(struct ac97_dev *dev, unsigned int offset, unsigned int len);
 void ac97_nam_write(struct ac97_dev *dev, unsigned int offset, unsigned int len,
 		    u32 val);
@@ -309,11 +329,13 @@ void ac97_bm_cold_reset(struct ac97_dev *dev);
 #define AC97_BOUNCE_BYTES	4096
 void ac97_dma_sync(struct ac97_dev *dev);
 void ac97_dma_codec_changed(struct ac97_dev *dev);
-u16 ac97_dma_picb(const struct ac97_dev *dev, const struct ac97_bm_func *f);
+void ac97_dma_kick(struct ac97_dev *dev);
+void ac97_dma_catch_up(struct ac97_dev *dev, unsigned int funcs);
+u64 ac97_engine_deadline(struct ac97_dev *dev);
 u64 ac97_dev_now(const struct ac97_dev *dev);
 bool ac97_dma_running(const struct ac97_dev *dev);
 int ac97_dma_thread(void *data);
-u64 ac97_dma_period_ns(void);
+u64 ac97_dma_latency_ns(void);
 bool ac97_irq_pending(struct ac97_dev *dev);
 void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info);
 
@@ -346,6 +368,6 @@ static inline void ac97_kvm_exit(void) { }
 #endif
 
 extern unsigned int ac97_ring_kb;
-extern unsigned int ac97_period_us;
+extern unsigned int ac97_latency_us;
 
 #endif /* AC97_H */

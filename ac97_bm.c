@@ -192,7 +192,7 @@ static u32 nabm_reg_read(struct ac97_dev *dev, unsigned int start)
 	case AC97_BM_SR:
 		return f->sr;
 	case AC97_BM_PICB:
-		return ac97_dma_picb(dev, f);
+		return f->picb;
 	case AC97_BM_PIV:
 		return f->piv;
 	default:
@@ -243,11 +243,35 @@ static void nabm_reg_write(struct ac97_dev *dev, unsigned int start, u32 val,
 	}
 }
 
+/*
+ * The functions whose progress an access shows (a read of CIV, SR, PICB,
+ * PIV or GLOB_STA) or changes (a write to CR: a pause stops where the
+ * clock is): those the DMA must bring up to the clock first.
+ */
+static unsigned int nabm_progress_funcs(unsigned int offset, unsigned int len,
+					bool write)
+{
+	unsigned int b, reg, funcs = 0;
+
+	for (b = offset; b < offset + len && b < AC97_NABM_SIZE; b++) {
+		reg = b & 0xf;
+		if (b >= AC97_GLOB_STA && b < AC97_GLOB_STA + 4 && !write)
+			funcs |= BIT(AC97_BM_FUNCS) - 1;
+		if (b >= AC97_GLOB_CNT)
+			continue;
+		if (write ? reg == AC97_BM_CR :
+			    reg >= AC97_BM_CIV && reg <= AC97_BM_PIV)
+			funcs |= BIT(b >> 4);
+	}
+	return funcs;
+}
+
 u32 ac97_nabm_read(struct ac97_dev *dev, unsigned int offset, unsigned int len)
 {
 	unsigned int pos, end = offset + len, start, width, b;
 	u32 result = 0, reg;
 
+	ac97_dma_catch_up(dev, nabm_progress_funcs(offset, len, false));
 	spin_lock(&dev->lock);
 	for (pos = offset; pos < end && pos < AC97_NABM_SIZE; ) {
 		width = nabm_reg_at(pos, &start);
@@ -270,6 +294,7 @@ void ac97_nabm_write(struct ac97_dev *dev, unsigned int offset,
 	unsigned int pos, end = offset + len, start, width, b;
 	u32 reg, mask;
 
+	ac97_dma_catch_up(dev, nabm_progress_funcs(offset, len, true));
 	spin_lock(&dev->lock);
 	for (pos = offset; pos < end && pos < AC97_NABM_SIZE; ) {
 		width = nabm_reg_at(pos, &start);

@@ -40,6 +40,8 @@ void ac97_dev_info(struct ac97_dev *dev, struct ac97_dev_info *info)
 	info->capture_samples = dev->func[AC97_FUNC_PI].clock.samples_done +
 				dev->func[AC97_FUNC_MC].clock.samples_done;
 	info->irq_raises = dev->irq_raises;
+	info->engine_wakeups = READ_ONCE(dev->wakeups);
+	info->catch_ups = dev->catch_ups;
 	for (i = 0; i < AC97_SOURCES; i++) {
 		spin_lock(&dev->src[i].lock);
 		info->underruns += dev->src[i].underruns;
@@ -92,6 +94,7 @@ static void dev_release(struct kref *ref)
 	struct ac97_dev *dev = container_of(ref, struct ac97_dev, ref);
 
 	dev_free_buffers(dev);
+	mutex_destroy(&dev->dma_lock);
 	kfree(dev);
 }
 
@@ -142,6 +145,7 @@ struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&dev->lock);
+	mutex_init(&dev->dma_lock);
 	kref_init(&dev->ref);
 	ratelimit_state_init(&dev->warn_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
@@ -150,8 +154,6 @@ struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 	dev->flags = flags;
 	dev->index = -1;
 	dev->owner = current_fsuid();
-	if (!(flags & AC97_DEV_MANUAL))
-		dev->lead_ns = ac97_dma_period_ns();
 	ret = dev_alloc_buffers(dev);
 	if (ret)
 		goto err_free;
@@ -187,6 +189,7 @@ err_node:
 	ac97_pcm_node_del(dev);
 err_free:
 	dev_free_buffers(dev);
+	mutex_destroy(&dev->dma_lock);
 	kfree(dev);
 	return ERR_PTR(ret);
 }
@@ -201,10 +204,16 @@ err_free:
  */
 void ac97_dev_destroy(struct ac97_dev *dev)
 {
+	struct task_struct *thread;
 	unsigned int i;
 
-	if (dev->thread)
-		kthread_stop(dev->thread);
+	/* Nobody kicks the thread once it is gone: kicks look under the lock. */
+	spin_lock(&dev->lock);
+	thread = dev->thread;
+	dev->thread = NULL;
+	spin_unlock(&dev->lock);
+	if (thread)
+		kthread_stop(thread);
 	spin_lock(&dev->lock);
 	if (dev->irq_level) {
 		dev->irq_level = false;

@@ -5,14 +5,25 @@
  * mic in take frames from a capture source, pass them through the codec's
  * record path and write them to guest memory.
  *
- * Each function has its own sample clock. The engine runs in one kthread per
- * device, paced by an hrtimer: at each tick it works out how many samples
- * each running function's clock says are due, moves them with no lock held,
- * and commits the progress under the lock only if nothing reset or stopped
- * the function meanwhile (dev->gen). A capture transfer peeks at its source
- * and consumes only on commit: a transfer dropped by a reset or pause takes
- * nothing from the host, and the guest memory it wrote is the buffer the
- * descriptor gave, written again when the function resumes.
+ * Each function has its own sample clock, and the DMA never moves a sample
+ * before its clock says it is due: a guest that writes only just ahead of
+ * the hardware is read bit-exact. Moving the samples that are due is a
+ * "step": it moves them with no lock held, and commits the progress under
+ * the lock only if nothing reset or stopped the function meanwhile
+ * (dev->gen). A capture transfer peeks at its source and consumes only on
+ * commit: a transfer dropped by a reset or pause takes nothing from the
+ * host, and the guest memory it wrote is the buffer the descriptor gave,
+ * written again when the function resumes.
+ *
+ * The schedule is driven by events, not a tick. A guest learns how far a
+ * function has got only from its registers (CIV, SR, PICB, PIV, GLOB_STA)
+ * and its interrupt, so:
+ *  - a register read that shows progress first steps the function in the
+ *    reading vCPU (ac97_dma_catch_up()): what it reads is the clock's exact
+ *    position, with every sample before it moved, however late the thread;
+ *  - the device's kthread sleeps until the next buffer end (its interrupt,
+ *    on time), or, while a host reader or writer is attached, until
+ *    @latency_us of its samples are due; nothing else wakes it.
  */
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
@@ -22,14 +33,14 @@
 
 #include "ac97.h"
 
-unsigned int ac97_period_us = 1000;
-module_param_named(period_us, ac97_period_us, uint, 0444);
-MODULE_PARM_DESC(period_us,
-		 "DMA engine tick in microseconds (100-20000, default 1000)");
+unsigned int ac97_latency_us = 5000;
+module_param_named(latency_us, ac97_latency_us, uint, 0444);
+MODULE_PARM_DESC(latency_us,
+		 "Longest a host reader or writer waits for samples that are due, in microseconds (1000-20000, default 5000)");
 
 #define AC97_BOUNCE_SAMPLES	(AC97_BOUNCE_BYTES / 2)
-#define AC97_STEP_ITERS		64	/* bound on work per tick and function */
-#define AC97_MAX_LAG_MS		100	/* behind more than this: resync */
+#define AC97_STEP_ITERS		64	/* bound on work per step and function */
+#define AC97_MAX_LAG_MS		1000	/* behind more than this: resync */
 
 /* What sets a function apart: its direction, rate register and source. */
 struct func_desc {
@@ -46,9 +57,9 @@ static const struct func_desc func_descs[AC97_BM_FUNCS] = {
 	[AC97_FUNC_MC] = { "mic in", AC97_PCM_MIC_ADC_RATE, 1, true, AC97_SRC_MIC },
 };
 
-u64 ac97_dma_period_ns(void)
+u64 ac97_dma_latency_ns(void)
 {
-	return (u64)clamp(ac97_period_us, 100u, 20000u) * NSEC_PER_USEC;
+	return (u64)clamp(ac97_latency_us, 1000u, 20000u) * NSEC_PER_USEC;
 }
 
 u64 ac97_dev_now(const struct ac97_dev *dev)
@@ -76,6 +87,24 @@ static u64 clock_due(const struct ac97_clock *clk, u64 now)
 
 	return clk->anchor_samples +
 	       mul_u64_u32_div(elapsed, clk->rate * clk->channels, NSEC_PER_SEC);
+}
+
+/* The first time at which clock_due() reaches @samples; U64_MAX if never. */
+static u64 clock_time(const struct ac97_clock *clk, u64 samples)
+{
+	u32 per_sec = clk->rate * clk->channels;
+	u64 elapsed;
+
+	if (samples <= clk->anchor_samples)
+		return clk->anchor_ns;
+	if (!per_sec)
+		return U64_MAX;
+	elapsed = mul_u64_u64_div_u64(samples - clk->anchor_samples,
+				      NSEC_PER_SEC, per_sec);
+	while (mul_u64_u32_div(elapsed, per_sec, NSEC_PER_SEC) <
+	       samples - clk->anchor_samples)
+		elapsed++;
+	return clk->anchor_ns + elapsed;
 }
 
 static void clock_anchor(struct ac97_dev *dev, unsigned int i, u64 now)
@@ -111,11 +140,10 @@ void ac97_dma_sync(struct ac97_dev *dev)
 		if (active == f->clock.running)
 			continue;
 		dev->gen++;
-		f->clock.running = active;
+		WRITE_ONCE(f->clock.running, active);	/* catch-ups look without the lock */
 		if (active) {
 			clock_anchor(dev, i, ac97_dev_now(dev));
-			if (dev->thread)
-				wake_up_process(dev->thread);
+			ac97_dma_kick(dev);
 		}
 	}
 }
@@ -156,26 +184,19 @@ void ac97_dma_codec_changed(struct ac97_dev *dev)
 		clk->anchor_samples = clock_due(clk, now);
 		clk->anchor_ns = now;
 		clk->rate = rate;
+		ac97_dma_kick(dev);	/* the buffer ends at another time now */
 	}
 }
 
 /*
- * PICB as the guest sees it: where the function's clock is in the current
- * buffer. The DMA runs up to @lead_ns ahead of the clock, so between ticks
- * this moves smoothly; but it never runs ahead of what has really been
- * moved: a driver refills (or reads) what PICB says is done, and that must
- * not be data the DMA has still to read (or write).
+ * The thread should look at its deadlines again (a function started, a
+ * rate changed, a reader or writer came). Caller holds dev->lock, under
+ * which ac97_dev_destroy() takes the thread away before stopping it.
  */
-u16 ac97_dma_picb(const struct ac97_dev *dev, const struct ac97_bm_func *f)
+void ac97_dma_kick(struct ac97_dev *dev)
 {
-	s64 ahead;
-
-	if (!f->clock.running || !f->bd_valid)
-		return f->picb;
-	ahead = f->clock.samples_done - clock_due(&f->clock, ac97_dev_now(dev));
-	if (ahead <= 0)
-		return f->picb;
-	return min_t(s64, (s64)f->picb + ahead, f->bd_len);
+	if (dev->thread)
+		wake_up_process(dev->thread);
 }
 
 /* Under dev->lock: the buffer CIV points at is done; move on or park at LVI. */
@@ -352,8 +373,14 @@ static bool transfer(struct ac97_dev *dev, struct ac97_bm_func *f, u64 due)
 	return true;
 }
 
-/* Bring one function up to date with its clock, in bounded work. */
-static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f)
+/*
+ * Bring one function up to date with its clock, in bounded work. A catch-up
+ * only moves samples that are due: with none due it leaves the descriptor
+ * fetch (and its errors) to the thread, as the hardware's fetch is not
+ * something a register access does.
+ */
+static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f,
+		      bool catch_up)
 	__must_hold(&dev->lock)
 {
 	struct ac97_clock *clk = &f->clock;
@@ -365,13 +392,15 @@ static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f)
 		if (!clk->running)
 			break;
 		now = ac97_dev_now(dev);
-		due = clock_due(clk, now + dev->lead_ns) - clk->samples_done;
+		due = clock_due(clk, now) - clk->samples_done;
 		if ((s64)due > (s64)clk->rate * clk->channels * AC97_MAX_LAG_MS / 1000) {
 			/* Starved for too long: give up the debt, keep the pace. */
 			clock_anchor(dev, func_index(dev, f), now);
 			dev->clock_slips++;
 			due = 0;
 		}
+		if (catch_up && (s64)due <= 0)
+			break;
 		if (!f->bd_valid)
 			again = fetch_descriptor(dev, f);
 		else if ((s64)due > 0)
@@ -381,68 +410,176 @@ static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f)
 	}
 }
 
+/* Whether a host process waits on what @desc's function moves. */
+static bool func_has_party(struct ac97_dev *dev, const struct func_desc *desc)
+{
+	if (desc->capture)
+		return READ_ONCE(dev->src[desc->source].claimed);
+	return atomic_read(&dev->pcm_readers) > 0;
+}
+
+/* Under dev->lock: when @f next needs the engine; U64_MAX for never. */
+static u64 func_deadline(struct ac97_dev *dev, struct ac97_bm_func *f)
+{
+	const struct func_desc *desc = &func_descs[func_index(dev, f)];
+	struct ac97_clock *clk = &f->clock;
+	u64 target, slice;
+
+	if (!clk->running)
+		return U64_MAX;
+	if (!f->bd_valid)
+		return 0;
+	/* The buffer's end: its interrupt, at the time the clock says. */
+	target = clk->samples_done + f->picb;
+	if (func_has_party(dev, desc)) {
+		slice = mul_u64_u32_div(ac97_dma_latency_ns(),
+					clk->rate * clk->channels, NSEC_PER_SEC);
+		target = min(target, clk->samples_done + max(slice, 1ULL));
+	}
+	return clock_time(clk, target);
+}
+
+/**
+ * ac97_engine_deadline() - when the engine next has something to do
+ * @dev: the device
+ *
+ * Return: the time (ac97_dev_now()'s clock) of the earliest buffer end of a
+ * running function, or of the time a host reader or writer must be served,
+ * 0 if a descriptor is to be fetched, or U64_MAX if no function runs.
+ */
+u64 ac97_engine_deadline(struct ac97_dev *dev)
+{
+	u64 deadline = U64_MAX;
+	unsigned int i;
+
+	spin_lock(&dev->lock);
+	for (i = 0; i < AC97_BM_FUNCS; i++)
+		deadline = min(deadline, func_deadline(dev, &dev->func[i]));
+	spin_unlock(&dev->lock);
+	return deadline;
+}
+
+/*
+ * Step the functions in @funcs. Caller holds dev->dma_lock: the thread and
+ * the catch-ups of any number of vCPUs move one function's samples in turn,
+ * through the one bounce buffer.
+ */
+static void engine_step_funcs(struct ac97_dev *dev, unsigned int funcs,
+			      bool catch_up)
+	__must_hold(&dev->dma_lock)
+{
+	unsigned int i;
+	u64 before;
+
+	spin_lock(&dev->lock);
+	for (i = 0; i < AC97_BM_FUNCS; i++) {
+		if (!(funcs & BIT(i)))
+			continue;
+		before = dev->func[i].clock.samples_done;
+		func_step(dev, &dev->func[i], catch_up);
+		if (catch_up && dev->func[i].clock.samples_done != before)
+			dev->catch_ups++;
+	}
+	spin_unlock(&dev->lock);
+}
+
+/**
+ * ac97_dma_catch_up() - move what is due before a register access shows it
+ * @dev: the device
+ * @funcs: BIT(AC97_FUNC_x) of the functions whose progress the access shows
+ *	or changes
+ *
+ * Callers: the register handlers, in the accessing vCPU, before they take
+ * dev->lock: a guest must not read a position its DMA has not reached (it
+ * would refill, or read, what has still to be moved), nor see one that lags
+ * the clock because the thread has not run. Moves guest memory only where
+ * the host says the caller may (@dma_here); otherwise the thread's progress
+ * stands. Bounded work; may sleep (the DMA lock, guest memory).
+ */
+void ac97_dma_catch_up(struct ac97_dev *dev, unsigned int funcs)
+{
+	unsigned int i, running = 0;
+
+	for (i = 0; i < AC97_BM_FUNCS; i++)
+		if ((funcs & BIT(i)) && READ_ONCE(dev->func[i].clock.running))
+			running |= BIT(i);
+	if (!running || !dev->ops->dma_here || !dev->ops->dma_here(dev->host))
+		return;
+	mutex_lock(&dev->dma_lock);
+	engine_step_funcs(dev, running, true);
+	mutex_unlock(&dev->dma_lock);
+}
+
 /**
  * ac97_engine_step() - bring every running function up to date with its clock
  * @dev: the device
  *
- * Called by the DMA thread at every tick (and by tests). Does a bounded
- * amount of work.
+ * Called by the DMA thread when a deadline is reached (and by tests). Does a
+ * bounded amount of work.
  *
  * Return: true while any function is running.
  */
 bool ac97_engine_step(struct ac97_dev *dev)
 {
-	unsigned int i;
 	bool running;
 
-	spin_lock(&dev->lock);
-	for (i = 0; i < AC97_BM_FUNCS; i++)
-		func_step(dev, &dev->func[i]);
+	mutex_lock(&dev->dma_lock);
+	engine_step_funcs(dev, BIT(AC97_BM_FUNCS) - 1, false);
 	running = ac97_dma_running(dev);
-	spin_unlock(&dev->lock);
+	mutex_unlock(&dev->dma_lock);
 	return running;
 }
 
-/* One run of the engine, inside the host's dma_begin/dma_end. */
-static void dma_tick(struct ac97_dev *dev)
+/*
+ * One run of the engine, inside the host's dma_begin/dma_end. Returns true
+ * if the host keeps what it lent for DMA (a function still runs).
+ */
+static bool dma_tick(struct ac97_dev *dev)
 {
 	const struct ac97_host_ops *ops = dev->ops;
 	bool running;
 
+	WRITE_ONCE(dev->wakeups, dev->wakeups + 1);	/* only this thread writes it */
 	if (ops->dma_begin && ops->dma_begin(dev->host)) {
 		/* The guest's memory is gone for good (its VMM exited). */
 		ac97_dev_unplug(dev);
-		return;
+		return false;
 	}
 	running = ac97_engine_step(dev);
 	if (ops->dma_end)
 		ops->dma_end(dev->host, !running);
+	return running;
 }
 
+/*
+ * The device's thread: sleeps until the engine's next deadline, or until
+ * kicked (ac97_dma_kick()) to look again. The state is set before the
+ * deadline is read, so a kick in between is not lost.
+ */
 int ac97_dma_thread(void *data)
 {
 	struct ac97_dev *dev = data;
-	u64 period = ac97_dma_period_ns();
-	ktime_t next = ktime_get();
+	bool lent = false;
+	ktime_t until;
+	u64 deadline;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
-		if (!ac97_dma_running(dev)) {
+		deadline = ac97_engine_deadline(dev);
+		if (deadline == U64_MAX && !lent) {
 			schedule();
-			next = ktime_get();
 			continue;
 		}
-		if (ktime_before(ktime_get(), next)) {
-			schedule_hrtimeout_range(&next, 0, HRTIMER_MODE_ABS);
+		if (deadline != U64_MAX && deadline > ktime_get_ns()) {
+			until = ns_to_ktime(deadline);
+			schedule_hrtimeout_range(&until, 0, HRTIMER_MODE_ABS);
 			continue;
 		}
+		/* Due, or everything stopped and the host may take back its loan. */
 		__set_current_state(TASK_RUNNING);
-		dma_tick(dev);
-		next = ktime_add_ns(next, period);
-		if (ktime_before(next, ktime_get()))
-			next = ktime_add_ns(ktime_get(), period);
+		lent = dma_tick(dev);
 	}
 	__set_current_state(TASK_RUNNING);
 	if (dev->ops->dma_end)

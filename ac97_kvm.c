@@ -176,9 +176,10 @@ static bool guest_ram_writable(struct kvm *kvm, u64 gpa, size_t len)
  * function halts with FIFOE and says why.
  */
 /*
- * Caller: only the device's DMA thread, inside dma_begin/dma_end (the VMM's
- * address space borrowed, the handle alive, so the VM's reference too);
- * never a vCPU or a user. Concurrent with vCPUs and KVM_SET_USER_MEMORY_REGION:
+ * Callers: the device's DMA thread, inside dma_begin/dma_end (the VMM's
+ * address space borrowed, the handle alive, so the VM's reference too), or
+ * a vCPU of the VM catching the DMA up in a register read (kvm_dma_here());
+ * never a user. Concurrent with vCPUs and KVM_SET_USER_MEMORY_REGION:
  * kvm->srcu keeps the slots it looked at from being freed, and a slot being
  * deleted or moved is KVM_MEMSLOT_INVALID, refused.
  */
@@ -284,6 +285,20 @@ static int kvm_dma_begin(void *host)
 	return 0;
 }
 
+/*
+ * A vCPU of the VM (the only caller that reaches the register handlers)
+ * runs in the VMM's address space, where guest RAM is mapped: it may read
+ * and write guest memory itself, under kvm->srcu as KVM's own device
+ * emulation does. KVM calls the port handlers preemptible (its PIT takes a
+ * mutex there).
+ */
+static bool kvm_dma_here(void *host)
+{
+	struct ac97_kvm *ak = host;
+
+	return current->mm == ak->mm && !(current->flags & PF_KTHREAD);
+}
+
 static void kvm_dma_end(void *host, bool idle)
 {
 	if (idle)
@@ -295,6 +310,7 @@ static const struct ac97_host_ops ac97_kvm_ops = {
 	.write_guest = kvm_write_guest_op,
 	.set_irq = kvm_set_irq_op,
 	.dma_begin = kvm_dma_begin,
+	.dma_here = kvm_dma_here,
 	.dma_end = kvm_dma_end,
 };
 

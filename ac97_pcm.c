@@ -46,11 +46,12 @@ MODULE_PARM_DESC(ring_kb,
  * writes to the capture source it holds (@source, -1 for none yet: its
  * first write takes the line source; at most one file holds a source).
  * Lifetime: made by open, freed by the file's release; holds a reference
- * on @dev.
+ * on @dev, and counts in its @pcm_readers if @reads.
  */
 struct ac97_pcm_file {
 	struct mutex lock;	/* see above */
 	struct ac97_dev *dev;
+	bool reads;
 	struct ac97_reader reader;
 	u8 *bounce;
 	int source;
@@ -99,8 +100,12 @@ static struct class pcm_class = {
 	.name = "ac97pcm",
 };
 
-/* A reader of @dev's stream, from now on. The caller holds a way to @dev. */
-static struct ac97_pcm_file *pcm_file_new(struct ac97_dev *dev)
+/*
+ * An open file of @dev's, a reader of its stream from now on; one that
+ * @reads is served within the engine's latency. The caller holds a way to
+ * @dev.
+ */
+static struct ac97_pcm_file *pcm_file_new(struct ac97_dev *dev, bool reads)
 {
 	struct ac97_pcm_file *pf;
 
@@ -117,6 +122,12 @@ static struct ac97_pcm_file *pcm_file_new(struct ac97_dev *dev)
 	kref_get(&dev->ref);
 	pf->dev = dev;
 	ac97_reader_init(&pf->reader, &dev->ring);
+	pf->reads = reads;
+	if (reads && atomic_inc_return(&dev->pcm_readers) == 1) {
+		spin_lock(&dev->lock);
+		ac97_dma_kick(dev);	/* from now on, a deadline per latency */
+		spin_unlock(&dev->lock);
+	}
 	return pf;
 }
 
@@ -155,6 +166,9 @@ static int pcm_claim_source(struct ac97_pcm_file *pf, int index)
 		spin_unlock(&src->lock);
 	}
 	pf->source = index;
+	spin_lock(&pf->dev->lock);
+	ac97_dma_kick(pf->dev);	/* the capture function now has a writer to serve */
+	spin_unlock(&pf->dev->lock);
 	return 0;
 }
 
@@ -168,7 +182,7 @@ static int pcm_open(struct inode *inode, struct file *file)
 	mutex_lock(&nodes_lock);
 	dev = minor == AC97_ALIAS_MINOR ? alias_target() : xa_load(&nodes, minor);
 	if (dev) {
-		pf = pcm_file_new(dev);
+		pf = pcm_file_new(dev, file->f_mode & FMODE_READ);
 		ret = pf ? 0 : -ENOMEM;
 	}
 	mutex_unlock(&nodes_lock);
@@ -188,6 +202,8 @@ static void pcm_file_free(struct ac97_pcm_file *pf)
 		src->claimed = false;
 		spin_unlock(&src->lock);
 	}
+	if (pf->reads)
+		atomic_dec(&pf->dev->pcm_readers);
 	ac97_dev_put(pf->dev);
 	mutex_destroy(&pf->lock);
 	kfree(pf->bounce);
@@ -465,7 +481,7 @@ static const struct file_operations pcm_fops = {
  */
 int ac97_pcm_open_fd(struct ac97_dev *dev)
 {
-	struct ac97_pcm_file *pf = pcm_file_new(dev);
+	struct ac97_pcm_file *pf = pcm_file_new(dev, true);
 	int fd;
 
 	if (!pf)

@@ -425,10 +425,6 @@ static void dma_pause_mid_frame_continues(struct kunit *test)
 }
 
 /*
- * PICB between transfers follows the playback clock to the sample, thanks
- * to the fetch lead; but it never reports as played what was not fetched.
- */
-/*
  * Detach: the host stops the DMA before it removes the ports, and nothing
  * the guest does meanwhile (rewriting a buffer, restarting PCM out) reaches
  * the ring: the stream is an exact prefix.
@@ -460,34 +456,111 @@ static void dma_unplug_ends_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 0);
 }
 
+/*
+ * PICB follows the playback clock to the sample although the engine does
+ * not run: the read itself moves what is due, and nothing more (what PICB
+ * says is played has been read, what it says is not has not). A host whose
+ * register accessors may not touch guest memory gets the thread's progress.
+ */
 static void dma_picb_position(struct kunit *test)
 {
+	struct ac97_clock *clk;
 	struct play p;
 	unsigned int us;
 	u16 stalled;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
-	p.dev->lead_ns = MS;
+	clk = &p.dev->func[AC97_FUNC_PO].clock;
 	play_bd(&p, 0, 60000, 0);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, 0);
-	/* one lead ahead */
-	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96);
+	KUNIT_EXPECT_EQ(test, clk->samples_done, 0);
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000);
 	for (us = 125; us <= 20000; us += 125) {
-		if (us % 1000 == 0)
-			advance(&p, 125000);	/* a tick every ms */
-		else
-			p.dev->manual_now_ns += 125000;
+		p.dev->manual_now_ns += 125000;
 		KUNIT_EXPECT_EQ_MSG(test, bm_rw(p.dev, PO(AC97_BM_PICB)),
 				    60000 - us * 96 / 1000, "at %u us", us);
+		KUNIT_EXPECT_EQ_MSG(test, clk->samples_done, us * 96 / 1000,
+				    "at %u us", us);
 	}
-	/* The thread stalls: PICB stops where the fetches stopped. */
-	stalled = 60000 - p.dev->func[AC97_FUNC_PO].clock.samples_done;
+	KUNIT_EXPECT_EQ(test, p.dev->catch_ups, 160);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 1920);
+	/* No guest memory from the vCPU: PICB is where the engine got to. */
+	p.g->thread_only = true;
+	stalled = 60000 - clk->samples_done;
 	p.dev->manual_now_ns += 5 * MS;
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), stalled);
 	advance(&p, 0);
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 60000 - 25 * 96);
+}
+
+/*
+ * A guest that writes each sample only just before it is due (as an ALSA
+ * application with tiny periods does) is played bit-exact: the DMA never
+ * reads a sample before its time, whoever moves it (register reads or the
+ * engine at random moments).
+ */
+static void dma_reads_nothing_early(struct kunit *test)
+{
+	struct play p;
+	__le16 *buf;
+	unsigned int step, n, written = 0;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	buf = fake_ptr(p.g, PCM_GPA);
+	for (n = 0; n < 9600; n++)
+		buf[n] = cpu_to_le16(0xdead);	/* not yet written by the guest */
+	fake_write_bd(p.g, BDL_GPA, 0, PCM_GPA, 9600);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	for (step = 0; step < 400; step++) {
+		/* Write what falls due in the next 250 us (24 samples)... */
+		for (n = 0; n < 24 && written < 9600; n++, written++)
+			buf[written] = cpu_to_le16(written + 1);
+		p.dev->manual_now_ns += 250000;
+		/* ... while the position is read, or the engine runs. */
+		if (step % 3 == 0)
+			advance(&p, 0);
+		else
+			bm_rw(p.dev, PO(AC97_BM_PICB));
+	}
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 9600);
+}
+
+/*
+ * The engine sleeps until a buffer's end, where it must raise the
+ * interrupt on time; with a reader attached, also until the latency's
+ * worth of samples is due.
+ */
+static void dma_deadlines(struct kunit *test)
+{
+	u64 start, latency = ac97_dma_latency_ns();
+	struct play p;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), U64_MAX);
+	play_bd(&p, 0, 4800, AC97_BD_IOC);	/* 50 ms */
+	play_bd(&p, 1, 4801, AC97_BD_IOC);	/* an odd end: 50.0104 ms on */
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	start = p.dev->manual_now_ns;
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), 0);	/* fetch */
+	advance(&p, 0);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), start + 50 * MS);
+	p.dev->manual_now_ns = start + 50 * MS - 1;
+	ac97_engine_step(p.dev);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	p.dev->manual_now_ns = start + 50 * MS;
+	ac97_engine_step(p.dev);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	/* 9601 samples at 96000/s: 100010416.67 ns, the first whole ns after */
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), start + 100010417);
+	/* A reader: its samples are due every latency. */
+	atomic_inc(&p.dev->pcm_readers);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev),
+			start + 50 * MS + latency);
+	atomic_dec(&p.dev->pcm_readers);
+	bm_wb(p.dev, PO(AC97_BM_CR), 0);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), U64_MAX);
 }
 
 /* The clock runs at the programmed rate with no drift, VRA rates included. */
@@ -544,7 +617,7 @@ static void dma_rate_change_marks_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, len, 1764);
 }
 
-/* A thread starved for a second does not dump a second of audio at once. */
+/* A starved engine catches up; starved for over a second, it gives up the lag. */
 static void dma_starvation_resync(struct kunit *test)
 {
 	struct play p;
@@ -556,11 +629,16 @@ static void dma_starvation_resync(struct kunit *test)
 	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	advance(&p, MS);
-	advance(&p, 1000 * MS);
+	/* Half a second late: caught up, the clock keeps its pace. */
+	advance(&p, 500 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 0);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96 + 48000);
+	/* Two seconds (a host stopped): the lag is given up. */
+	advance(&p, 2000 * MS);
 	KUNIT_EXPECT_EQ(test, p.dev->clock_slips, 1);
-	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96 + 48000);
 	advance(&p, MS);
-	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 192);
+	KUNIT_EXPECT_EQ(test, p.dev->func[AC97_FUNC_PO].clock.samples_done, 96 + 48096);
 }
 
 /* Master and PCM-out volume reach the samples, per channel. */
@@ -619,6 +697,8 @@ static void dma_thread_rate(struct kunit *test)
 	for (i = 0; i < 32; i++)
 		fake_write_bd(p.g, BDL_GPA, i, PCM_GPA, 0xfffe);
 	bm_wb(p.dev, PO(AC97_BM_LVI), 31);
+	/* A host reader: the thread moves the samples within the latency. */
+	atomic_inc(&p.dev->pcm_readers);
 	t0 = ktime_get_ns();
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	for (i = 0; i < RATE_POINTS; i++) {
@@ -645,6 +725,17 @@ static void dma_thread_rate(struct kunit *test)
 	KUNIT_EXPECT_LE(test, milli_hz, 48000ULL * 1001);
 	KUNIT_EXPECT_GT(test, p.g->dma_begins, 0);
 	KUNIT_EXPECT_EQ(test, p.g->refused_reads, 0);
+	/*
+	 * Woken for the reader's latency and the 683 ms buffers' ends, not
+	 * more (a late thread wakes less often, never more often).
+	 */
+	kunit_info(test, "%llu wake-ups in %lld ms (latency %llu us)\n",
+		   READ_ONCE(p.dev->wakeups), t[RATE_POINTS - 1] / 1000,
+		   ac97_dma_latency_ns() / 1000);
+	KUNIT_EXPECT_LE(test, READ_ONCE(p.dev->wakeups),
+			div_u64((t[RATE_POINTS - 1] + 20000) * NSEC_PER_USEC,
+				ac97_dma_latency_ns()) + 10);
+	atomic_dec(&p.dev->pcm_readers);
 }
 
 static int cmp_s64(const void *a, const void *b)
@@ -689,7 +780,7 @@ static void dma_thread_picb_resolution(struct kunit *test)
 		   n, err[0] / 1000, err[n / 2] / 1000, err[n - 1] / 1000);
 	KUNIT_EXPECT_GE(test, n, 100);
 	KUNIT_EXPECT_LE(test, abs(err[n / 2]), 1000000LL);
-	KUNIT_EXPECT_LE(test, err[n - 1], (s64)p.dev->lead_ns + 100000);
+	KUNIT_EXPECT_LE(test, err[n - 1], 100000LL);
 }
 
 static void dma_thread_stops_cleanly(struct kunit *test)
@@ -702,10 +793,10 @@ static void dma_thread_stops_cleanly(struct kunit *test)
 	bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
 	bm_wl(dev, PO(AC97_BM_BDBAR), BDL_GPA);
 	for (i = 0; i < 32; i++)
-		fake_write_bd(g, BDL_GPA, i, PCM_GPA, 0xfffe | AC97_BD_IOC);
+		fake_write_bd(g, BDL_GPA, i, PCM_GPA, 960 | AC97_BD_IOC);	/* 10 ms */
 	bm_wb(dev, PO(AC97_BM_LVI), 31);
 	bm_wb(dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
-	msleep(20);
+	msleep(30);
 	KUNIT_EXPECT_GT(test, g->dma_begins, 1);
 	KUNIT_EXPECT_EQ(test, g->borrows, 1);		/* kept across the runs */
 	ac97_dev_destroy(dev);		/* mid-DMA */
@@ -727,13 +818,13 @@ static void dma_thread_memory_gone(struct kunit *test)
 	bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
 	bm_wl(dev, PO(AC97_BM_BDBAR), BDL_GPA);
 	for (i = 0; i < 32; i++)
-		fake_write_bd(g, BDL_GPA, i, PCM_GPA, 0xfffe);
+		fake_write_bd(g, BDL_GPA, i, PCM_GPA, 960);	/* 10 ms */
 	bm_wb(dev, PO(AC97_BM_LVI), 31);
 	bm_wb(dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	msleep(20);
 	KUNIT_EXPECT_GT(test, g->dma_begins, 0);
 	WRITE_ONCE(g->memory_gone, true);
-	msleep(20);
+	msleep(30);
 	KUNIT_EXPECT_TRUE(test, dev->unplugged);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(dev->func[AC97_FUNC_PO].clock.running));
 	reads = READ_ONCE(g->reads);
@@ -755,6 +846,8 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(dma_rate_change_mid_frame_whole_frames),
 	KUNIT_CASE(dma_pause_mid_frame_continues),
 	KUNIT_CASE(dma_picb_position),
+	KUNIT_CASE(dma_reads_nothing_early),
+	KUNIT_CASE(dma_deadlines),
 	KUNIT_CASE(dma_rate_exact),
 	KUNIT_CASE(dma_rate_change_marks_stream),
 	KUNIT_CASE(dma_starvation_resync),

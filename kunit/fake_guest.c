@@ -81,6 +81,14 @@ static int fake_dma_begin(void *host)
 	return 0;
 }
 
+/* The register accessors run in the guest's context, unless told not to. */
+static bool fake_dma_here(void *host)
+{
+	struct fake_guest *g = host;
+
+	return !READ_ONCE(g->memory_gone) && !g->thread_only;
+}
+
 static void fake_dma_end(void *host, bool idle)
 {
 	struct fake_guest *g = host;
@@ -97,6 +105,7 @@ const struct ac97_host_ops fake_guest_ops = {
 	.write_guest = fake_write_guest,
 	.set_irq = fake_set_irq,
 	.dma_begin = fake_dma_begin,
+	.dma_here = fake_dma_here,
 	.dma_end = fake_dma_end,
 };
 

@@ -32,6 +32,7 @@ struct fake_guest {
 	unsigned int borrows;
 	unsigned int gives_back;
 	bool memory_gone;	/* set: dma_begin fails, as when the VMM exited */
+	bool thread_only;	/* set: register accesses may not move data */
 };
 
 extern const struct ac97_host_ops fake_guest_ops;

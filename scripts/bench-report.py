@@ -102,6 +102,11 @@ def parse_run(run_dir, source):
             if m:
                 snaps[(m.group(1), m.group(2))] = {k: float(v) for k, v in kv(m.group(3)).items()}
                 continue
+            m = re.match(r'BENCH l2irq (\w+) (start|end) (.*)', line)
+            if m:
+                snaps[(m.group(1), 'irq_' + m.group(2))] = {
+                    k: float(v) for k, v in kv(m.group(3)).items() if v}
+                continue
             m = re.match(r'BENCH scale (.*)', line)
             if m:
                 d = kv(m.group(1))
@@ -116,6 +121,16 @@ def parse_run(run_dir, source):
         fig[(dev, 'kthread_ms')] = (e['kthread_ns'] - s['kthread_ns']) / 1e6
         fig[(dev, 'vcpu_ms')] = (e['vcpu_ns'] - s['vcpu_ns']) / 1e6
         fig[(dev, 'other_ms')] = (e['other_ns'] - s['other_ns']) / 1e6
+        fig[(dev, 'total_ms')] = fig[(dev, 'vcpu_ms')] + (
+            fig[(dev, 'kthread_ms')] if dev == 'emu' else fig[(dev, 'other_ms')])
+        if 'kthread_runs' in e and 'other_runs' in e:
+            fig[(dev, 'wakeups')] = (e['kthread_runs'] - s['kthread_runs'] if dev == 'emu'
+                                     else e['other_runs'] - s['other_runs'])
+        si, ei = snaps.get((dev, 'irq_start')), snaps.get((dev, 'irq_end'))
+        if si and ei and 'count' in si and 'count' in ei:
+            fig[(dev, 'irqs')] = ei['count'] - si['count']
+            if 'unhandled' in si and 'unhandled' in ei:
+                fig[(dev, 'spurious')] = ei['unhandled'] - si['unhandled']
     with wave.open(source) as w:
         pcm = w.readframes(w.getnframes())
     segs = [open(p, 'rb').read()
@@ -207,6 +222,15 @@ def main_report(work, source, outdir, desc):
               f'{per_s("emu", "kthread_ms")} | {per_s("qemu", "other_ms")} |')
     md.append(f'| vCPU thread CPU, ms per audio s (guest + exits + in-kernel device) | '
               f'{per_s("emu", "vcpu_ms")} | {per_s("qemu", "vcpu_ms")} |')
+    md.append(f'| total (device + vCPU threads), ms per audio s | '
+              f'{per_s("emu", "total_ms")} | {per_s("qemu", "total_ms")} |')
+    md.append(f'| device thread wake-ups per audio s (ac97-dma / QEMU non-vCPU threads) | '
+              f'{per_s("emu", "wakeups")} | {per_s("qemu", "wakeups")} |')
+    md.append(f'| interrupts the guest took per audio s | '
+              f'{per_s("emu", "irqs")} | {per_s("qemu", "irqs")} |')
+    md.append(f'| … of which spurious (handler found nothing pending; whole playback) | '
+              f'{cell("emu", "spurious", section="playback", metric="spurious")} | '
+              f'{cell("qemu", "spurious", section="playback", metric="spurious")} |')
     for dev in ('emu', 'qemu'):
         v = vals(dev, 'bit_exact')
         if v:

@@ -57,9 +57,18 @@ rmmod ac97bench
 dmesg | grep -o 'ac97bench: .*' | sed 's/^/L2 /'
 PRE
 cat >"$work/l2root/play.sh" <<'PLAY'
+# Interrupts the guest took on the AC'97 line, and those its handler found
+# nothing pending for (the kernel's "unhandled" count: spurious).
+irqs() {
+	n=$(grep -iE 'intel8x0|ICH' /proc/interrupts | head -n 1 | cut -d: -f1 | tr -d ' ')
+	count=$(grep -E "^ *$n:" /proc/interrupts | awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }')
+	echo "L2 irq $1 count=${count:-0} unhandled=$(sed -n 's/^unhandled *//p' /proc/irq/$n/spurious 2>/dev/null)"
+}
+irqs start
 echo "L2 aplay start"
 aplay -q -D hw:0,0 /a/bench.wav 2>&1 | sed 's/^/L2 aplay: /'
 echo "L2 aplay end"
+irqs end
 PLAY
 pack_initramfs "$work/l2root" "$work/l2-initrd.gz"
 
@@ -94,23 +103,24 @@ for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "BENCH
 EV=/sys/kernel/tracing/events/kvm/kvm_userspace_exit
 echo 'hist:keys=common_pid' >$EV/trigger || echo "BENCH no hist trigger"
 exits() { sed -n 's/^ *Hits: *//p' $EV/hist | head -n 1; }
-kthread_ns() {
+# schedstat: $1 = ns on the CPU, $3 = times it was put on the CPU (wake-ups).
+kthread_stat() {	# $1 = field
 	for p in /proc/[0-9]*; do
-		case "$(cat $p/comm 2>/dev/null)" in ac97-dma*) cut -d' ' -f1 $p/schedstat ;; esac
+		case "$(cat $p/comm 2>/dev/null)" in ac97-dma*) cut -d' ' -f"$1" $p/schedstat ;; esac
 	done | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 # CPU of a VMM's threads: its vCPU threads, and the rest (QEMU's main loop etc.).
 snap() {	# $1 = label, $2 = phase, $3 = VMM process name
 	pid=$(pidof "$3" | cut -d' ' -f1)
-	vcpu=0 other=0
+	vcpu=0 other=0 other_runs=0
 	for t in /proc/$pid/task/*; do
-		ns=$(cut -d' ' -f1 $t/schedstat)
+		read -r ns _ runs <$t/schedstat
 		case "$3:$(cat $t/comm)" in
 		ac97-vmm:*|*:"CPU "*) vcpu=$((vcpu + ns)) ;;	# ac97-vmm: one thread, the vCPU
-		*) other=$((other + ns)) ;;
+		*) other=$((other + ns)) other_runs=$((other_runs + runs)) ;;
 		esac
 	done
-	echo "BENCH snap $1 $2 t=$(cut -d' ' -f1 /proc/uptime) exits=$(exits) kthread_ns=$(kthread_ns) vcpu_ns=$vcpu other_ns=$other"
+	echo "BENCH snap $1 $2 t=$(cut -d' ' -f1 /proc/uptime) exits=$(exits) kthread_ns=$(kthread_stat 1) kthread_runs=$(kthread_stat 3) vcpu_ns=$vcpu other_ns=$other other_runs=$other_runs"
 }
 watch_l2() {	# $1 = label, $2 = VMM process name; stdin: the guest's console
 	while IFS= read -r line; do
@@ -119,6 +129,7 @@ watch_l2() {	# $1 = label, $2 = VMM process name; stdin: the guest's console
 		case "$line" in
 		"L2 aplay start") snap "$1" start "$2" ;;
 		"L2 aplay end") snap "$1" end "$2" ;;
+		"L2 irq "*) echo "BENCH l2irq $1 ${line#L2 irq }" ;;
 		esac
 	done
 }

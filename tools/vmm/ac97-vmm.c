@@ -497,10 +497,13 @@ reset:
 
 		if (!ioctl(ac97_handle, AC97_DEV_GET_INFO, &info))
 			fprintf(stderr, "ac97-vmm: device played %llu samples, irq line %u, "
-				"%llu DMA errors, %llu clock slips\n",
+				"%llu DMA errors, %llu clock slips, %llu engine wake-ups, "
+				"%llu catch-ups in register reads\n",
 				(unsigned long long)info.samples, info.irq_level,
 				(unsigned long long)info.dma_errors,
-				(unsigned long long)info.clock_slips);
+				(unsigned long long)info.clock_slips,
+				(unsigned long long)info.engine_wakeups,
+				(unsigned long long)info.catch_ups);
 	}
 	fprintf(stderr, "ac97-vmm: guest reset, shutting down\n");
 	close(ac97_handle);	/* detach: PCM readers see end of file */

@@ -157,7 +157,7 @@ struct ac97_attach {
  * @index:	N of its PCM node /dev/ac97pcmN
  * @irq_level:	current level of its interrupt line (0 or 1)
  * @dma_errors:	DMA reads that hit guest memory that is not RAM
- * @clock_slips: times the DMA thread was starved for over 100 ms
+ * @clock_slips: times the DMA was starved for over a second and gave up the lag
  * @samples:	PCM out samples taken from guest memory
  * @irq_raises:	times the interrupt line went from low to high. A guest
  *		that clears the status in its handler gets one interrupt per
@@ -166,6 +166,10 @@ struct ac97_attach {
  * @capture_samples: PCM in and mic in samples written to guest memory
  * @underruns:	capture transfers that found less in their source than was
  *		due and made up the rest with silence (no writer counts too)
+ * @engine_wakeups: times the device's DMA thread ran (a buffer's end, or
+ *		a host reader or writer to serve)
+ * @catch_ups:	guest register reads that found samples due and moved them
+ *		first (the thread had not run yet)
  */
 struct ac97_dev_info {
 	__u32 index;
@@ -176,6 +180,8 @@ struct ac97_dev_info {
 	__u64 irq_raises;
 	__u64 capture_samples;
 	__u64 underruns;
+	__u64 engine_wakeups;
+	__u64 catch_ups;
 };
 
 /* On /dev/ac97ctl: attach; returns the device handle fd (O_CLOEXEC). */

@@ -36,6 +36,7 @@ typedef s64 ktime_t;
 typedef unsigned int __poll_t;
 
 #define BIT(n)			(1UL << (n))
+#define U64_MAX			((u64)~0ULL)
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
@@ -150,6 +151,31 @@ typedef struct { int locked; } spinlock_t;
 #define spin_unlock(l)		do { if (!(l)->locked--) kshim_bug("unlock of free lock", __FILE__, __LINE__); } while (0)
 #endif
 
+#ifdef KSHIM_THREADS
+struct mutex { pthread_mutex_t m; };
+#define mutex_init(l)		pthread_mutex_init(&(l)->m, NULL)
+#define mutex_lock(l)		pthread_mutex_lock(&(l)->m)
+#define mutex_unlock(l)		pthread_mutex_unlock(&(l)->m)
+#define mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
+#else
+struct mutex { int locked; };
+#define mutex_init(l)		((l)->locked = 0)
+#define mutex_lock(l)		do { if ((l)->locked++) kshim_bug("recursive mutex", __FILE__, __LINE__); } while (0)
+#define mutex_unlock(l)		do { if (!(l)->locked--) kshim_bug("unlock of free mutex", __FILE__, __LINE__); } while (0)
+#define mutex_destroy(l)	((void)(l))
+#endif
+
+typedef struct { int counter; } atomic_t;
+#define atomic_read(a)		__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define atomic_inc(a)		((void)__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_RELAXED))
+#define atomic_dec(a)		((void)__atomic_fetch_sub(&(a)->counter, 1, __ATOMIC_RELAXED))
+#define atomic_inc_return(a)	__atomic_add_fetch(&(a)->counter, 1, __ATOMIC_RELAXED)
+
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 mul, u64 div)
+{
+	return (u64)(((unsigned __int128)a * mul) / div);
+}
+
 typedef struct { int unused; } wait_queue_head_t;
 #define init_waitqueue_head(w)			((void)(w))
 #define wake_up_interruptible_poll(w, m)	((void)(w))
@@ -235,6 +261,7 @@ static inline u64 ktime_get_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 #define ktime_get()		((ktime_t)ktime_get_ns())
+#define ns_to_ktime(ns)		((ktime_t)(ns))
 #define ktime_before(a, b)	((a) < (b))
 #define ktime_add_ns(a, n)	((a) + (ktime_t)(n))
 
