@@ -81,7 +81,10 @@ struct ac97_bar {
  * @resample_wait: our entry there
  * @resample_pt: to get it there
  * @resample_work: re-asserts a line still high after the guest's EOI
- * @irq_state: AC97_IRQ_IN_SERVICE: signalled, not yet EOI'd (irq_assert())
+ * @unhandled_work: re-asserts, a little later, a line that stayed high
+ *	since the signal (resample_work_fn())
+ * @irq_state: AC97_IRQ_IN_SERVICE: signalled, not yet EOI'd (irq_assert());
+ *	AC97_IRQ_LOWERED: the line went low since the signal
  * @irq_signalled: jiffies of that signal
  * @spare: tombstones for taking the ranges off the bus without allocating
  * @mm_borrowed: the DMA thread has the VMM's address space (kvm_dma_begin())
@@ -103,6 +106,7 @@ struct ac97_kvm {
 	wait_queue_entry_t resample_wait;
 	poll_table resample_pt;
 	struct work_struct resample_work;
+	struct delayed_work unhandled_work;
 	unsigned long irq_state;
 	unsigned long irq_signalled;
 	struct ac97_tombstone *spare[2];
@@ -234,7 +238,9 @@ out:
  * not waited for beyond a second.
  */
 #define AC97_IRQ_IN_SERVICE	0
+#define AC97_IRQ_LOWERED	1
 #define AC97_EOI_TIMEOUT	HZ
+#define AC97_UNHANDLED_DELAY	msecs_to_jiffies(10)
 
 static void irq_assert(struct ac97_kvm *ak)
 {
@@ -242,14 +248,23 @@ static void irq_assert(struct ac97_kvm *ak)
 		WRITE_ONCE(ak->irq_signalled, jiffies);
 	else if (time_before(jiffies, READ_ONCE(ak->irq_signalled) + AC97_EOI_TIMEOUT))
 		return;
+	clear_bit(AC97_IRQ_LOWERED, &ak->irq_state);
 	ac97_signal(ak->irq);
 }
 
-/* Assert only: KVM drops the line at the guest's EOI and tells us by resample. */
+/*
+ * Assert only: KVM drops the line at the guest's EOI and tells us by
+ * resample. A drop is remembered: it tells that EOI whether the guest has
+ * handled what was signalled.
+ */
 static void kvm_set_irq_op(void *host, bool level)
 {
+	struct ac97_kvm *ak = host;
+
 	if (level)
-		irq_assert(host);
+		irq_assert(ak);
+	else
+		set_bit(AC97_IRQ_LOWERED, &ak->irq_state);
 }
 
 /*
@@ -672,12 +687,35 @@ static int ac97_set_bars(struct ac97_kvm *ak, const struct ac97_bars *b)
 
 /* --- interrupt resampling --- */
 
-/* Runs only between resample_hook() and resample_unhook(): ak->dev exists. */
+/*
+ * A line high at the EOI is re-asserted at once if it went low and came
+ * back during the service (a new event). One that stayed high since the
+ * signal is usually the same event, not yet handled: an 8259 in level mode
+ * is acknowledged (EOI'd) before the guest's handler runs, which then
+ * clears the status; asserting again now would deliver a second interrupt
+ * with nothing pending. It is re-asserted only if still high, untouched,
+ * a little later (a guest that EOI'd without handling it).
+ * Both run only between resample_hook() and resample_unhook(): ak->dev exists.
+ */
 static void resample_work_fn(struct work_struct *work)
 {
 	struct ac97_kvm *ak = container_of(work, struct ac97_kvm, resample_work);
 
-	if (ac97_irq_pending(ak->dev))
+	if (!ac97_irq_pending(ak->dev))
+		return;
+	if (test_bit(AC97_IRQ_LOWERED, &ak->irq_state))
+		irq_assert(ak);
+	else
+		schedule_delayed_work(&ak->unhandled_work, AC97_UNHANDLED_DELAY);
+}
+
+static void unhandled_work_fn(struct work_struct *work)
+{
+	struct ac97_kvm *ak = container_of(to_delayed_work(work), struct ac97_kvm,
+					   unhandled_work);
+
+	if (!test_bit(AC97_IRQ_LOWERED, &ak->irq_state) &&
+	    ac97_irq_pending(ak->dev))
 		irq_assert(ak);
 }
 
@@ -728,6 +766,7 @@ static struct eventfd_ctx *eventfd_take(int fd, struct file **filep)
 static void resample_hook(struct ac97_kvm *ak)
 {
 	INIT_WORK(&ak->resample_work, resample_work_fn);
+	INIT_DELAYED_WORK(&ak->unhandled_work, unhandled_work_fn);
 	init_waitqueue_func_entry(&ak->resample_wait, resample_wakeup);
 	init_poll_funcptr(&ak->resample_pt, resample_queue_proc);
 	vfs_poll(ak->resample_file, &ak->resample_pt);
@@ -742,7 +781,8 @@ static void resample_unhook(struct ac97_kvm *ak)
 	if (!ak->resample_hooked)
 		return;
 	eventfd_ctx_remove_wait_queue(ak->resample, &ak->resample_wait, &cnt);
-	cancel_work_sync(&ak->resample_work);
+	cancel_work_sync(&ak->resample_work);	/* may queue the next */
+	cancel_delayed_work_sync(&ak->unhandled_work);
 	ak->resample_hooked = false;
 }
 
