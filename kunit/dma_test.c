@@ -703,9 +703,9 @@ static void dma_thread_rate(struct kunit *test)
 	t0 = ktime_get_ns();
 	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
 	for (i = 0; i < RATE_POINTS; i++) {
-		/* No slack: a wake-up aligned with the thread's would hide its lag. */
+		/* Next to no slack: a wake-up aligned with the thread's would hide its lag. */
 		us = 9000 + (i * 379) % 2000;
-		usleep_range(us, us);
+		usleep_range(us, us + 1);
 		spin_lock(&p.dev->lock);
 		n[i] = p.dev->func[AC97_FUNC_PO].clock.samples_done / 2;
 		t[i] = (ktime_get_ns() - t0) / 1000;	/* us */
