@@ -126,10 +126,41 @@ static void pcm_writers_take_sources(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dev->src[AC97_SRC_LINE].claimed);
 }
 
+/*
+ * Only files open for reading make the engine serve a latency; a writer
+ * claiming a source after the device (and its thread) is gone kicks
+ * nothing: the kick looks for the thread under the lock destroy cleared.
+ */
+static void pcm_files_after_destroy(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *dev = ac97_dev_create(&fake_guest_ops, g, 0);
+	struct file *writer, *reader;
+	char path[32];
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	snprintf(path, sizeof(path), "/dev/ac97pcm%d", dev->index);
+	writer = filp_open(path, O_WRONLY, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(writer));
+	reader = filp_open(path, O_RDONLY, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(reader));
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_readers), 1);
+	ac97_dev_destroy(dev);		/* the files keep it */
+	KUNIT_EXPECT_NULL(test, dev->thread);
+	KUNIT_EXPECT_EQ(test, writer->f_op->unlocked_ioctl(writer, AC97_PCM_SET_SOURCE,
+							   AC97_PCM_SOURCE_MIC), 0);
+	filp_close(reader, NULL);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_readers), 0);
+	filp_close(writer, NULL);	/* the last reference: frees the device */
+	flush_delayed_fput();
+}
+
 static struct kunit_case pcm_internal_cases[] = {
 	KUNIT_CASE(pcm_read_reports_format_of_its_bytes),
 	KUNIT_CASE(pcm_alias_is_per_user),
 	KUNIT_CASE(pcm_writers_take_sources),
+	KUNIT_CASE(pcm_files_after_destroy),
 	{}
 };
 
