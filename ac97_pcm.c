@@ -155,14 +155,14 @@ static int pcm_claim_source(struct ac97_pcm_file *pf, int index)
 	spin_lock(&src->lock);
 	if (src->claimed)
 		ret = -EBUSY;
-	src->claimed = true;
+	WRITE_ONCE(src->claimed, true);	/* the engine reads it unlocked */
 	spin_unlock(&src->lock);
 	if (ret)
 		return ret;
 	if (pf->source >= 0) {
 		src = &pf->dev->src[pf->source];
 		spin_lock(&src->lock);
-		src->claimed = false;
+		WRITE_ONCE(src->claimed, false);	/* the engine reads it unlocked */
 		spin_unlock(&src->lock);
 	}
 	pf->source = index;
@@ -199,7 +199,7 @@ static void pcm_file_free(struct ac97_pcm_file *pf)
 	if (pf->source >= 0) {
 		src = &pf->dev->src[pf->source];
 		spin_lock(&src->lock);
-		src->claimed = false;
+		WRITE_ONCE(src->claimed, false);	/* the engine reads it unlocked */
 		spin_unlock(&src->lock);
 	}
 	if (pf->reads)
