@@ -22,8 +22,11 @@
  *    reading vCPU (ac97_dma_catch_up()): what it reads is the clock's exact
  *    position, with every sample before it moved, however late the thread;
  *  - the device's kthread sleeps until the next buffer end (its interrupt,
- *    on time), or, while a host reader or writer is attached, until
- *    @latency_us of its samples are due; nothing else wakes it.
+ *    on time), or, while a host reader or writer is attached, until its
+ *    oldest sample not yet moved would be @latency_us old, less a margin for
+ *    the wake-up itself; nothing else wakes it. Each wake-up costs more than
+ *    the copy it does, so the default latency is as long as the promise to
+ *    a host reader (10 ms, QEMU's audio timer period) allows.
  */
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
@@ -33,14 +36,15 @@
 
 #include "ac97.h"
 
-unsigned int ac97_latency_us = 5000;
+unsigned int ac97_latency_us = 10000;
 module_param_named(latency_us, ac97_latency_us, uint, 0444);
 MODULE_PARM_DESC(latency_us,
-		 "Longest a host reader or writer waits for samples that are due, in microseconds (1000-20000, default 5000)");
+		 "Longest a host reader or writer waits for samples that are due, in microseconds (2000-20000, default 10000)");
 
 #define AC97_BOUNCE_SAMPLES	(AC97_BOUNCE_BYTES / 2)
 #define AC97_STEP_ITERS		64	/* bound on work per step and function */
 #define AC97_MAX_LAG_MS		1000	/* behind more than this: resync */
+#define AC97_WAKE_MARGIN_NS	NSEC_PER_MSEC	/* a wake-up's own lateness */
 
 /* What sets a function apart: its direction, rate register and source. */
 struct func_desc {
@@ -59,7 +63,13 @@ static const struct func_desc func_descs[AC97_BM_FUNCS] = {
 
 u64 ac97_dma_latency_ns(void)
 {
-	return (u64)clamp(ac97_latency_us, 1000u, 20000u) * NSEC_PER_USEC;
+	return (u64)clamp(ac97_latency_us, 2000u, 20000u) * NSEC_PER_USEC;
+}
+
+/* How much of its clock a function may run ahead of a host reader or writer. */
+static u64 dma_slice_ns(void)
+{
+	return ac97_dma_latency_ns() - AC97_WAKE_MARGIN_NS;
 }
 
 u64 ac97_dev_now(const struct ac97_dev *dev)
@@ -432,7 +442,7 @@ static u64 func_deadline(struct ac97_dev *dev, struct ac97_bm_func *f)
 	/* The buffer's end: its interrupt, at the time the clock says. */
 	target = clk->samples_done + f->picb;
 	if (func_has_party(dev, desc)) {
-		slice = mul_u64_u32_div(ac97_dma_latency_ns(),
+		slice = mul_u64_u32_div(dma_slice_ns(),
 					clk->rate * clk->channels, NSEC_PER_SEC);
 		target = min(target, clk->samples_done + max(slice, 1ULL));
 	}
