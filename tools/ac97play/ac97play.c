@@ -28,10 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/ac97_emu.h>
+#include "pcm_node.h"
 #include "play_util.h"
 
 static volatile sig_atomic_t stop;
@@ -51,49 +51,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int open_node(const char *node, int quiet, int no_wait)
-{
-	int fd, said = 0;
-
-	while (!stop) {
-		fd = open(node, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-		if (errno == EACCES || errno == EPERM) {
-			fprintf(stderr, "ac97play: %s: permission denied\n"
-				"  hint: /dev/ac97pcmN belongs to the user whose VM it is; "
-				"run ac97play as that user, or use /dev/ac97pcm (your own VM)\n", node);
-			return -1;
-		}
-		if (errno != ENOENT && errno != ENODEV) {
-			fprintf(stderr, "ac97play: %s: %s\n", node, strerror(errno));
-			return -1;
-		}
-		if (no_wait) {
-			fprintf(stderr, "ac97play: %s: %s\n", node, errno == ENOENT ?
-				"no such device\n  hint: is the module loaded? (modprobe ac97_emu)" :
-				"no device attached\n  hint: is a VM of yours with ac97-emu running?");
-			return -1;
-		}
-		if (!said && !quiet)
-			fprintf(stderr, "ac97play: waiting for %s: %s\n", node,
-				errno == ENOENT ?
-				"no such device (is the module loaded? modprobe ac97_emu)" :
-				"no VM has a device attached yet");
-		said = 1;
-		usleep(20000);	/* readers start where the device is: open soon after it appears */
-	}
-	return -1;
 }
 
 static void close_out(struct out *o)
@@ -253,10 +210,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (!isatty(STDERR_FILENO) && !log_status)
 		quiet = 1;
-	fd = open_node(node, quiet, no_wait);
+	fd = pcm_node_open("ac97play", node, O_RDONLY, quiet, no_wait, &stop);
 	if (fd < 0)
 		return stop ? 0 : 1;
-	start = now_s();
+	start = mono_seconds();
 	while (!stop) {
 		/*
 		 * Reads may end inside a frame (the ring holds a sample stream):
@@ -298,10 +255,10 @@ int main(int argc, char **argv)
 		carry = carry + rd.bytes - whole;
 		memmove(buf, (char *)buf + whole, carry);
 		last = rd.format;
-		if (!quiet && now_s() - shown > (log_status ? 1.0 : 0.1)) {
+		if (!quiet && mono_seconds() - shown > (log_status ? 1.0 : 0.1)) {
 			peak_levels(buf, whole / 2, rd.format.channels, peaks);
-			status_line(&o, &last, peaks, now_s() - start, log_status);
-			shown = now_s();
+			status_line(&o, &last, peaks, mono_seconds() - start, log_status);
+			shown = mono_seconds();
 		}
 	}
 	close_out(&o);

@@ -30,10 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/ac97_emu.h>
+#include "../ac97play/pcm_node.h"
 #include "../ac97play/play_util.h"
 
 #define MAX_FILES	16
@@ -56,14 +56,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int source_format(struct feeder *f)
@@ -126,7 +118,7 @@ static void status(const struct feeder *f, const int16_t *buf, size_t frames,
 {
 	unsigned int peaks[2] = { 0 };
 	char left[21], right[21];
-	double t = now_s() - start;
+	double t = mono_seconds() - start;
 
 	peak_levels(buf, frames * f->fmt.channels, f->fmt.channels, peaks);
 	meter_bar(peak_dbfs(peaks[0]), 20, left);
@@ -142,7 +134,7 @@ static int feed_file(struct feeder *f, const char *path, int quiet, int log_stat
 {
 	static int16_t in[CHUNK_FRAMES * 8], out[CHUNK_FRAMES * 2];
 	SF_INFO info = { 0 };
-	double start = now_s(), shown = 0;
+	double start = mono_seconds(), shown = 0;
 	SNDFILE *sf = sf_open(path, SFM_READ, &info);
 	sf_count_t n;
 	int said = 0, rc = 0;
@@ -177,29 +169,67 @@ static int feed_file(struct feeder *f, const char *path, int quiet, int log_stat
 			break;
 		}
 		f->frames += n;
-		if (!quiet && now_s() - shown > (log_status ? 1.0 : 0.1) && !source_format(f)) {
+		if (!quiet && mono_seconds() - shown > (log_status ? 1.0 : 0.1) && !source_format(f)) {
 			status(f, out, n, start, log_status);
-			shown = now_s();
+			shown = mono_seconds();
 		}
 	}
 	sf_close(sf);
 	return rc;
 }
 
-static int open_capture(struct feeder *f)
+static void alsa_quiet(const char *file, int line, const char *function, int err,
+		       const char *fmt, ...)
+{
+	(void)file; (void)line; (void)function; (void)err; (void)fmt;
+}
+
+static int start_on_first_read(snd_pcm_t *pcm)
+{
+	snd_pcm_sw_params_t *sw;
+	int err;
+
+	snd_pcm_sw_params_alloca(&sw);
+	err = snd_pcm_sw_params_current(pcm, sw);
+	if (!err)
+		err = snd_pcm_sw_params_set_start_threshold(pcm, sw, 1);
+	if (!err)
+		err = snd_pcm_sw_params(pcm, sw);
+	return err;
+}
+
+/* Open the ALSA device at the guest's format; say why not if @report. */
+static int open_capture(struct feeder *f, int report)
 {
 	int err;
 
 	if (f->pcm)
 		snd_pcm_close(f->pcm);
 	f->pcm = NULL;
+	/* A retry says nothing: alsa-lib's own messages too. */
+	snd_lib_error_set_handler(report ? NULL : alsa_quiet);
 	err = snd_pcm_open(&f->pcm, f->alsa_name, SND_PCM_STREAM_CAPTURE, 0);
 	if (!err)
 		err = snd_pcm_set_params(f->pcm, SND_PCM_FORMAT_S16_LE,
 					 SND_PCM_ACCESS_RW_INTERLEAVED, f->fmt.channels,
 					 f->fmt.rate, 1, f->latency_ms * 1000);
+	/*
+	 * snd_pcm_set_params() puts the start threshold near the buffer's
+	 * size, also for capture: a read of one chunk would wait for a start
+	 * that never comes (EIO after 10 s). Any read starts it.
+	 */
+	if (!err)
+		err = start_on_first_read(f->pcm);
+	snd_lib_error_set_handler(NULL);
+	if (err && !report) {
+		if (f->pcm)
+			snd_pcm_close(f->pcm);
+		f->pcm = NULL;
+		return -1;
+	}
 	if (err) {
-		fprintf(stderr, "ac97rec: ALSA device '%s': %s\n", f->alsa_name, snd_strerror(err));
+		fprintf(stderr, "ac97rec: ALSA device '%s' at %u Hz %u ch: %s; retrying, the guest records silence meanwhile\n",
+			f->alsa_name, f->fmt.rate, f->fmt.channels, snd_strerror(err));
 		if (err == -EBUSY)
 			fprintf(stderr, "  hint: another program holds it; try -D default, or stop that program\n");
 		else if (err == -ENOENT || err == -ENODEV)
@@ -212,21 +242,38 @@ static int open_capture(struct feeder *f)
 	return 0;
 }
 
-/* Live: ALSA capture at the guest's format, reopened when it changes. */
+/*
+ * Live: ALSA capture at the guest's format, reopened when it changes. A
+ * device that cannot open at that format (busy, or a loopback whose other
+ * end runs at another rate) is retried, reported once per format; one that
+ * fails a read (a loopback's other end restarted at another format) is
+ * reopened.
+ */
 static int feed_live(struct feeder *f, int quiet, int log_status)
 {
 	static int16_t buf[CHUNK_FRAMES * 2];
-	double start = now_s(), shown = 0;
+	double start = mono_seconds(), shown = 0;
 	uint32_t serial = 0;
 	snd_pcm_sframes_t n;
+	int reported = 0;
 
 	while (!stop) {
 		if (source_format(f))
 			return 1;
 		if (f->fmt.serial != serial || !f->pcm) {
+			if (f->fmt.serial != serial)
+				reported = 0;
 			serial = f->fmt.serial;
-			if (open_capture(f))
-				return -1;
+			if (open_capture(f, !reported)) {
+				reported = 1;
+				if (device_gone(f))
+					return 1;
+				usleep(200000);
+				continue;
+			}
+			if (log_status)
+				fprintf(stderr, "ac97rec: ALSA device '%s' open at %u Hz %u ch\n",
+					f->alsa_name, f->fmt.rate, f->fmt.channels);
 		}
 		n = snd_pcm_readi(f->pcm, buf, CHUNK_FRAMES);
 		if (n == -EPIPE || n == -ESTRPIPE) {
@@ -238,15 +285,22 @@ static int feed_live(struct feeder *f, int quiet, int log_status)
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "ac97rec: ALSA read: %s\n", snd_strerror(n));
-			return -1;
+			/* e.g. EIO: a loopback's other end started at another format */
+			if (!reported || log_status)
+				fprintf(stderr, "ac97rec: ALSA read: %s (state %s); reopening\n", snd_strerror(n),
+					snd_pcm_state_name(snd_pcm_state(f->pcm)));
+			reported = 1;
+			snd_pcm_close(f->pcm);
+			f->pcm = NULL;
+			usleep(200000);
+			continue;
 		}
 		if (feed(f, buf, n * 2 * f->fmt.channels))
 			return 1;
 		f->frames += n;
-		if (!quiet && now_s() - shown > (log_status ? 1.0 : 0.1)) {
+		if (!quiet && mono_seconds() - shown > (log_status ? 1.0 : 0.1)) {
 			status(f, buf, n, start, log_status);
-			shown = now_s();
+			shown = mono_seconds();
 		}
 	}
 	return 0;
@@ -254,29 +308,7 @@ static int feed_live(struct feeder *f, int quiet, int log_status)
 
 static int open_node(struct feeder *f, int mic, int quiet, int no_wait)
 {
-	int said = 0;
-
-	while (!stop) {
-		f->fd = open(f->node, O_WRONLY | O_CLOEXEC);
-		if (f->fd >= 0)
-			break;
-		if (errno == EACCES || errno == EPERM) {
-			fprintf(stderr, "ac97rec: %s: permission denied\n"
-				"  hint: /dev/ac97pcmN belongs to the user whose VM it is; "
-				"run ac97rec as that user, or use /dev/ac97pcm (your own VM)\n", f->node);
-			return -1;
-		}
-		if ((errno != ENOENT && errno != ENODEV) || no_wait) {
-			fprintf(stderr, "ac97rec: %s: %s\n", f->node, strerror(errno));
-			if (errno == ENOENT || errno == ENODEV)
-				fprintf(stderr, "  hint: is the module loaded, and a VM of yours with ac97-emu running?\n");
-			return -1;
-		}
-		if (!said && !quiet)
-			fprintf(stderr, "ac97rec: waiting for %s\n", f->node);
-		said = 1;
-		usleep(20000);
-	}
+	f->fd = pcm_node_open("ac97rec", f->node, O_WRONLY, quiet, no_wait, &stop);
 	if (f->fd < 0)
 		return -1;
 	if (ioctl(f->fd, AC97_PCM_SET_SOURCE, mic ? AC97_PCM_SOURCE_MIC : AC97_PCM_SOURCE_LINE)) {
