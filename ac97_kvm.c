@@ -82,9 +82,15 @@ struct ac97_bar {
  * @resample_pt: to get it there
  * @resample_work: re-asserts a line still high after the guest's EOI
  * @unhandled_work: re-asserts, a little later, a line that stayed high
- *	since the signal (resample_work_fn())
+ *	since the signal, if the guest has not touched the bus master since
+ *	the EOI (resample_work_fn())
  * @irq_state: AC97_IRQ_IN_SERVICE: signalled, not yet EOI'd (irq_assert());
- *	AC97_IRQ_LOWERED: the line went low since the signal
+ *	AC97_IRQ_LOWERED: the line went low since the signal;
+ *	AC97_IRQ_TOUCHED: a vCPU accessed the bus master since the EOI
+ * @unhandled_waits: how often @unhandled_work found the guest at work
+ *	since the EOI
+ * @lowered_before_eoi: see struct ac97_dev_info; written under the
+ *	device's lock (set_irq is called there)
  * @irq_signalled: jiffies of that signal
  * @spare: tombstones for taking the ranges off the bus without allocating
  * @mm_borrowed: the DMA thread has the VMM's address space (kvm_dma_begin())
@@ -109,6 +115,8 @@ struct ac97_kvm {
 	struct delayed_work unhandled_work;
 	unsigned long irq_state;
 	unsigned long irq_signalled;
+	unsigned int unhandled_waits;
+	u64 lowered_before_eoi;
 	struct ac97_tombstone *spare[2];
 	bool mm_borrowed;
 };
@@ -239,8 +247,10 @@ out:
  */
 #define AC97_IRQ_IN_SERVICE	0
 #define AC97_IRQ_LOWERED	1
+#define AC97_IRQ_TOUCHED	2
 #define AC97_EOI_TIMEOUT	HZ
-#define AC97_UNHANDLED_DELAY	msecs_to_jiffies(10)
+#define AC97_UNHANDLED_DELAY	msecs_to_jiffies(20)
+#define AC97_UNHANDLED_WAITS	5
 
 static void irq_assert(struct ac97_kvm *ak)
 {
@@ -261,10 +271,13 @@ static void kvm_set_irq_op(void *host, bool level)
 {
 	struct ac97_kvm *ak = host;
 
-	if (level)
+	if (level) {
 		irq_assert(ak);
-	else
-		set_bit(AC97_IRQ_LOWERED, &ak->irq_state);
+		return;
+	}
+	set_bit(AC97_IRQ_LOWERED, &ak->irq_state);
+	if (test_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state))
+		WRITE_ONCE(ak->lowered_before_eoi, ak->lowered_before_eoi + 1);
 }
 
 /*
@@ -355,6 +368,13 @@ static int bar_offset(struct ac97_bar *bar, gpa_t addr, int len)
 	return addr - base;
 }
 
+/* The guest is at the bus master: see unhandled_work_fn(). */
+static void mark_touched(struct ac97_kvm *ak)
+{
+	if (!test_bit(AC97_IRQ_TOUCHED, &ak->irq_state))
+		set_bit(AC97_IRQ_TOUCHED, &ak->irq_state);
+}
+
 static int bar_read(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
 		    gpa_t addr, int len, void *val)
 {
@@ -364,6 +384,8 @@ static int bar_read(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
 
 	if (off < 0)
 		return -EOPNOTSUPP;
+	if (bar->nabm)
+		mark_touched(bar->ak);
 	v = cpu_to_le32(bar->nabm ? ac97_nabm_read(bar->ak->dev, off, len) :
 				    ac97_nam_read(bar->ak->dev, off, len));
 	memcpy(val, &v, len);
@@ -380,10 +402,12 @@ static int bar_write(struct kvm_vcpu *vcpu, struct kvm_io_device *this,
 	if (off < 0)
 		return -EOPNOTSUPP;
 	memcpy(&v, val, len);
-	if (bar->nabm)
+	if (bar->nabm) {
+		mark_touched(bar->ak);
 		ac97_nabm_write(bar->ak->dev, off, len, le32_to_cpu(v));
-	else
+	} else {
 		ac97_nam_write(bar->ak->dev, off, len, le32_to_cpu(v));
+	}
 	return 0;
 }
 
@@ -703,20 +727,39 @@ static void resample_work_fn(struct work_struct *work)
 
 	if (!ac97_irq_pending(ak->dev))
 		return;
-	if (test_bit(AC97_IRQ_LOWERED, &ak->irq_state))
+	if (test_bit(AC97_IRQ_LOWERED, &ak->irq_state)) {
 		irq_assert(ak);
-	else
+	} else {
+		WRITE_ONCE(ak->unhandled_waits, 0);
 		schedule_delayed_work(&ak->unhandled_work, AC97_UNHANDLED_DELAY);
+	}
 }
 
+/*
+ * A line still high some time after an EOI that came before the handler
+ * (an 8259): a guest whose handler is reading the bus master is handling
+ * it, however slowly its vCPU runs (re-asserting then would interrupt it
+ * again with nothing left pending); one that has not touched it since the
+ * EOI did not handle it, and a level-triggered line would still be up.
+ */
 static void unhandled_work_fn(struct work_struct *work)
 {
 	struct ac97_kvm *ak = container_of(to_delayed_work(work), struct ac97_kvm,
 					   unhandled_work);
+	unsigned int waits;
 
-	if (!test_bit(AC97_IRQ_LOWERED, &ak->irq_state) &&
-	    ac97_irq_pending(ak->dev))
-		irq_assert(ak);
+	if (test_bit(AC97_IRQ_LOWERED, &ak->irq_state) ||
+	    !ac97_irq_pending(ak->dev))
+		return;
+	/* The resample work resets the count: the two may run at once. */
+	waits = READ_ONCE(ak->unhandled_waits) + 1;
+	WRITE_ONCE(ak->unhandled_waits, waits);
+	if (test_and_clear_bit(AC97_IRQ_TOUCHED, &ak->irq_state) &&
+	    waits < AC97_UNHANDLED_WAITS) {
+		schedule_delayed_work(&ak->unhandled_work, AC97_UNHANDLED_DELAY);
+		return;
+	}
+	irq_assert(ak);
 }
 
 /*
@@ -731,6 +774,7 @@ static int resample_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (key_to_poll(key) & EPOLLIN) {
 		eventfd_ctx_do_read(ak->resample, &cnt);
+		clear_bit(AC97_IRQ_TOUCHED, &ak->irq_state);
 		clear_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state);	/* the EOI */
 		schedule_work(&ak->resample_work);
 	}
@@ -843,6 +887,7 @@ static long handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 	case AC97_DEV_GET_INFO:
 		ac97_dev_info(ak->dev, &info);
+		info.irq_lowered_before_eoi = READ_ONCE(ak->lowered_before_eoi);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 	case AC97_DEV_OPEN_PCM:
 		return arg ? -EINVAL : ac97_pcm_open_fd(ak->dev);

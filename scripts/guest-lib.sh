@@ -48,6 +48,7 @@ amixer -q -c 0 sset PCM 23 unmute
 . /play.sh
 dmesg | grep -iE 'intel8x0|ac97|xrun|underrun' | sed 's/^/L2 dmesg: /'
 echo "L2 done"
+sleep 1	# let the serial port drain
 reboot -f
 INIT
 	chmod +x "$l2/init"
@@ -58,7 +59,9 @@ INIT
 # capture as a tar on /dev/ttyS1 and prints its kernel log. If the tools
 # have ac97rec and a rec/ directory of WAVs (make-test-audio.py --capture),
 # two ac97rec feed them to what L2 records: rec48 then rec44 to PCM in,
-# mic48 to mic in.
+# mic48 to mic in. Once the line file feeder is done, a third, live, takes
+# over the line from snd-aloop's capture side, into whose playback side an
+# aplay plays loop48 over and over (L2's loop and gain recordings).
 make_l1_root() {
 	local l1=$1 tree=$2 ko=$3 tools=$4 l2initrd=$5 kver m
 	kver=$(ls "$tree/lib/modules")
@@ -71,6 +74,10 @@ make_l1_root() {
 	if [ -x "$tools/ac97rec" ] && [ -d "$tools/rec" ]; then
 		copy_program "$tools/ac97rec" "$l1"
 		cp -r "$tools/rec" "$l1/rec"
+		for m in soundcore snd snd-timer snd-pcm snd-aloop; do copy_module "$tree" "$m" "$l1/mod"; done
+		copy_program /usr/bin/aplay "$l1"
+		mkdir -p "$l1/usr/share"
+		cp -r /usr/share/alsa "$l1/usr/share/"
 	fi
 	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
 	cp "$l2initrd" "$l1/l2/initrd.gz"
@@ -98,6 +105,25 @@ if [ -x /bin/ac97rec ] && [ -d /rec ]; then
 	recl=$!
 	ac97rec -s -m -i /rec/mic48.wav >/tmp/rec-mic.txt 2>&1 &
 	recm=$!
+	for m in soundcore snd snd-timer snd-pcm snd-aloop; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
+	(
+		while kill -0 $recl 2>/dev/null; do sleep 0.2; done
+		ac97rec -s -D hw:Loopback,1,0 >/tmp/rec-loop.txt 2>&1 &
+		echo $! >/tmp/rec-loop.pid
+		# The loop runs at one rate on both ends: play into it once the
+		# feeder has its capture end open at loop48's (the guest records at
+		# 44.1 kHz until then). One aplay, fed without a gap.
+		until grep -q 'open at 48000 Hz' /tmp/rec-loop.txt 2>/dev/null; do
+			[ -e /tmp/loop.stop ] && exit 0
+			sleep 0.2
+		done
+		while [ ! -e /tmp/loop.stop ]; do
+			(while cat /rec/loop48.raw; do :; done) |
+				aplay -q -t raw -f S16_LE -r 48000 -c 2 -D hw:Loopback,0,0 2>>/tmp/loop-aplay.txt
+			sleep 0.2
+		done
+	) &
+	loop=$!
 fi
 start=$(cut -d' ' -f1 /proc/uptime)
 timeout 600 ac97-vmm -k /l2/vmlinuz -i /l2/initrd.gz -m 320 \
@@ -115,7 +141,24 @@ if [ -n "$recl" ]; then
 	echo "RIG rec_line_rc=$?"
 	wait $recm
 	echo "RIG rec_mic_rc=$?"
+	# The live feeder ends as its device goes; then the loop is stopped.
+	pid=$(cat /tmp/rec-loop.pid 2>/dev/null)
+	i=0
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+	if [ -z "$pid" ]; then
+		echo "RIG rec_loop_rc=never-started"
+	elif kill -0 "$pid" 2>/dev/null; then
+		echo "RIG rec_loop_rc=still-running"
+		kill "$pid"
+	else
+		echo "RIG rec_loop_rc=ended"
+	fi
+	touch /tmp/loop.stop
+	killall aplay cat 2>/dev/null
+	wait $loop
 	tail -n 3 /tmp/rec-line.txt /tmp/rec-mic.txt | sed 's/^/RIG ac97rec: /'
+	head -n 40 /tmp/rec-loop.txt | sed 's/^/RIG ac97rec loop: /'
+	sort /tmp/loop-aplay.txt 2>/dev/null | uniq -c | head -n 5 | sed 's/^/RIG loop aplay: /'
 fi
 sed 's/^/RIG /' /tmp/segments.txt
 stty -F /dev/ttyS1 raw -echo

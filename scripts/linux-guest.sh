@@ -61,6 +61,9 @@ rec() {
 	arecord -D "$2" -f S16_LE -c "$3" -r "$4" -d 3 "/tmp/$1.wav" 2>&1 | sed 's/^/L2 arecord: /'
 	echo "L2 find $1: $(pcm-find "/tmp/$1.wav" "/r/$1.wav" 2>&1)"
 }
+# The card's line, and how often its handler found nothing pending so far.
+irq=$(grep -E 'intel8x0' /proc/interrupts | head -n 1 | cut -d: -f1 | tr -d ' ')
+unhandled() { echo "L2 unhandled after $1: $(sed -n 's/^unhandled *//p' /proc/irq/$irq/spurious 2>/dev/null)"; }
 # Record the line input at 0 dB: L1's ac97rec feeds it.
 amixer -q -c 0 cset name='Capture Source' Line
 mix Capture 0 cap
@@ -71,10 +74,29 @@ echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
 rec rec48 hw:0,0 2 48000 &
 play test48
 wait
+unhandled "rec48 and test48"
 rec mic48 hw:0,1 2 48000 &
 rec rec44 hw:0,0 2 44100
 wait
+unhandled "mic48 and rec44"
+# Live: L1 plays loop48 into snd-aloop over and over, and its ac97rec feeds
+# the loop's capture side to the line. At 0 dB a whole copy must be exact;
+# through each record gain step, the copy scaled by what amixer says.
+loop_rec() {	# $1 name, $2 Capture step, $3 seconds
+	mix Capture "$2" cap
+	arecord -D hw:0,0 -f S16_LE -c 2 -r 48000 -d "$3" "/tmp/$1.wav" 2>&1 | sed 's/^/L2 arecord: /'
+}
+loop_rec loop 0 4
+unhandled loop
+echo "L2 find loop: $(pcm-find -a /tmp/loop.wav /r/loop48.wav 2>&1)"
+for g in 1 8 15; do
+	loop_rec gain$g $g 3
+	unhandled gain$g
+	echo "L2 gain step $g nominal $(level Capture | tr -d '[]dB'): $(pcm-find -g /tmp/gain$g.wav /r/loop48.wav 2>&1)"
+done
+mix Capture 0 cap
 play test44
+unhandled test44
 mix Master 25
 echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
 play tone1
@@ -91,6 +113,7 @@ play tone4
 mix Master unmute
 echo "L2 play pause"
 pcm-pause hw:0,0 /a/pause.wav 1.0 0.5 2>&1 | sed 's/^/L2 pause: /'
+unhandled "tones and pause"
 # The card's interrupts, and those its handler found nothing pending for
 # (the kernel's "unhandled": spurious). This guest has no ACPI: an 8259,
 # which is EOI'd before the handler runs.
@@ -152,15 +175,30 @@ PLAY
 		"$kver: the whole capture ($(an capture capture_segments)) passes every check of analyze-capture.py"
 	result $(! grep -qiE '^L2 (aplay|arecord|dmesg|pause):.*(underrun|overrun|xrun)' "$console"; echo $?) \
 		"$kver: no underrun/overrun/XRUN in the guest"
-	irqline=$(grep -m1 '^L2 irq line=' "$console" | tr -d '\r')
-	result $(echo "$irqline" | grep -qE 'count=[1-9][0-9]* unhandled=0$'; echo $?) \
-		"$kver: no spurious interrupt in the guest (its handler always found something pending): ${irqline#L2 irq }"
+	# An interrupt whose cause the guest withdrew (stopped the function)
+	# after KVM had it and before the guest took it comes with nothing
+	# pending: an irqfd cannot take a line back, and this guest's 8259 is
+	# EOI'd first. The module counts those; any other is ours.
+	irqline=$(grep -m1 '^L2 irq line=' "$console" | tr -d '\r' || true)
+	withdrawn=$(sed -n 's/.* \([0-9]*\) lowered before the EOI.*/\1/p' "$console" | tail -n 1)
+	unhandled=$(echo "$irqline" | sed -n 's/.*count=[1-9][0-9]* unhandled=\([0-9]*\)$/\1/p')
+	result $([ -n "$unhandled" ] && [ -n "$withdrawn" ] && [ "$unhandled" -le "$withdrawn" ]; echo $?) \
+		"$kver: no spurious interrupt in the guest but for causes it withdrew itself: ${irqline#L2 irq }, withdrawn ${withdrawn:-?} ($(grep -E '^L2 unhandled after' "$console" | awk '$NF > 0 { print $4 }' | tr '\n' ' ' | xargs))"
 	for r in rec48 rec44 mic48; do
 		result $(grep -q "^L2 find $r: PASS" "$console"; echo $?) \
 			"$kver: arecord $r (fed by ac97rec in L1) holds the whole file bit-identical: $(grep -m1 "^L2 find $r:" "$console" | cut -d: -f2- | xargs)"
 	done
 	result $([ "$(get rec_line_rc)" = 0 ] && [ "$(get rec_mic_rc)" = 0 ]; echo $?) \
 		"$kver: both ac97rec feeders (line: 48 kHz then, once the guest switched, 44.1 kHz; mic) end cleanly"
+	result $(grep -q '^L2 find loop: PASS' "$console" && [ "$(get rec_loop_rc)" = ended ]; echo $?) \
+		"$kver: live through snd-aloop (L1: aplay into hw:Loopback,0,0; ac97rec -D hw:Loopback,1,0 feeds the line; it ends with the device: $(get rec_loop_rc)): arecord holds a whole copy bit-identical: $(grep -m1 '^L2 find loop:' "$console" | cut -d: -f2- | xargs)"
+	for g in 1 8 15; do
+		line=$(grep -m1 "^L2 gain step $g " "$console" | tr -d '\r' || true)
+		nominal=$(echo "$line" | sed -n 's/^L2 gain step [0-9]* nominal \([-0-9.]*\):.*/\1/p')
+		measured=$(echo "$line" | sed -n 's/.*PASS: gain \([-+0-9.]*\) dB.*/\1/p')
+		result $(awk -v n="$nominal" -v m="$measured" 'BEGIN { d = n - m; exit !(n != "" && m != "" && d < 0.1 && d > -0.1) }'; echo $?) \
+			"$kver: record gain step $g: measured ${measured:-?} dB for amixer's ${nominal:-?} dB (within 0.1 dB), every sample the scaled loop within 1: ${line#*: }"
+	done
 	# ac97play followed the rate changes: one WAV per format, every item in it exact.
 	result $([ "$(get player_rc)" = 0 ] && [ "$(an player player_split_ok)" = yes ] &&
 		[ "$(an player analysis)" = PASS ]; echo $?) \

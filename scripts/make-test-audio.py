@@ -3,7 +3,9 @@
 
     scripts/make-test-audio.py OUTDIR
     scripts/make-test-audio.py --capture OUTDIR   what the host feeds the guest's recordings:
-        rec48.wav 1.5 s 48 kHz stereo, rec44.wav 1 s 44.1 kHz stereo, mic48.wav 1 s 48 kHz mono
+        rec48.wav 1.5 s 48 kHz stereo, rec44.wav 1 s 44.1 kHz stereo, mic48.wav 1 s 48 kHz mono,
+        loop48.wav (and .raw) 1 s 48 kHz stereo at -27 dBFS peak: played into snd-aloop in a loop,
+        recorded at every record gain up to +22.5 dB without clipping
 
 test48.wav  3 s  48 kHz  S16_LE stereo  two tones + noise
 test44.wav  2 s  44.1 kHz               (VRA)
@@ -16,15 +18,15 @@ import sys
 import wave
 
 
-def lcg(seed):
+def lcg(seed, peak=1000):
     x = seed
     while True:
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-        yield (x >> 8) % 2001 - 1000
+        yield (x >> 8) % (2 * peak + 1) - peak
 
 
-def write(path, rate, seconds, seed, f1, f2, amp, channels=2):
-    noise = lcg(seed)
+def write(path, rate, seconds, seed, f1, f2, amp, channels=2, noise_peak=1000, raw=False):
+    noise = lcg(seed, noise_peak)
     frames = bytearray()
     for i in range(int(rate * seconds)):
         t = i / rate
@@ -36,6 +38,9 @@ def write(path, rate, seconds, seed, f1, f2, amp, channels=2):
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(bytes(frames))
+    if raw:
+        with open(path[:-4] + '.raw', 'wb') as f:
+            f.write(bytes(frames))
 
 
 def main():
@@ -44,6 +49,7 @@ def main():
         write(f'{out}/rec48.wav', 48000, 1.5, 31, 350.0, 450.0, 12000)
         write(f'{out}/rec44.wav', 44100, 1.0, 32, 370.0, 470.0, 12000)
         write(f'{out}/mic48.wav', 48000, 1.0, 33, 390.0, 390.0, 12000, channels=1)
+        write(f'{out}/loop48.wav', 48000, 1.0, 34, 410.0, 610.0, 1100, noise_peak=200, raw=True)
         return
     out = sys.argv[1]
     write(f'{out}/test48.wav', 48000, 3.0, 1, 440.0, 660.0, 14000)

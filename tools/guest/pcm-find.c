@@ -2,7 +2,7 @@
 /*
  * pcm-find: is a reference WAV, whole and exact, inside a recording?
  *
- *   pcm-find RECORDING.wav REFERENCE.wav
+ *   pcm-find [-a] [-g] RECORDING.wav REFERENCE.wav
  *
  * Both S16_LE at the same rate. Finds the reference's first samples in the
  * recording by exact search (at a frame boundary when both have the same
@@ -10,8 +10,17 @@
  * stream two channels, as sample streams), then compares every sample of
  * the reference with the recording from there: nothing dropped, duplicated
  * or changed. What comes before (a recorder that started first) must be
- * silence. Prints one line; exit 0 only if all of that holds.
+ * silence, unless -a (a looped stream: anything may come before).
+ *
+ * -g: the recording went through a gain nobody told us (a codec's record
+ * gain): find the reference scaled, measure the gain by least squares over
+ * every unclipped sample, and require each sample to be the scaled
+ * reference rounded (within 1) or clipped at full scale. Prints the gain
+ * in dB with three decimals.
+ *
+ * Prints one line; exit 0 only if all of that holds.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +71,133 @@ bad:
 	return -1;
 }
 
+#define ANCHORS 16
+
+/* The reference times @gain, rounded and clipped as 16-bit PCM. */
+static long scaled(int16_t x, double gain)
+{
+	long v = lround(x * gain);
+
+	return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+/* Does @ref times some gain start at @rec? *@gain gets the estimate. */
+static int gain_match(const int16_t *rec, const int16_t *ref, const size_t *anchor,
+		      double *gain)
+{
+	double g;
+	int k;
+
+	if (!rec[anchor[0]])
+		return 0;
+	g = (double)rec[anchor[0]] / ref[anchor[0]];
+	if (g < 0.5 || g > 64)
+		return 0;
+	/* One sample's rounding makes g off by at most 0.5 / |ref|. */
+	for (k = 1; k < ANCHORS; k++)
+		if (labs(rec[anchor[k]] - scaled(ref[anchor[k]], g)) >
+		    2 + labs(ref[anchor[k]]) * 0.6 / abs(ref[anchor[0]]))
+			return 0;
+	*gain = g;
+	return 1;
+}
+
+struct fit {
+	size_t at, bad, clipped;
+	double gain;
+	long worst;
+};
+
+/* How well @ref times a least-squares gain fits the recording at @at. */
+static void fit_at(const struct wav *rec, const struct wav *ref, size_t at, struct fit *fit)
+{
+	size_t n = ref->frames * ref->channels, i;
+	double g, sxy = 0, sxx = 0;
+	long dev;
+
+	for (i = 0; i < n; i++) {
+		if (abs(rec->s[at + i]) >= 32767)
+			continue;
+		sxy += (double)rec->s[at + i] * ref->s[i];
+		sxx += (double)ref->s[i] * ref->s[i];
+	}
+	g = sxx > 0 ? sxy / sxx : 0;
+	*fit = (struct fit){ .at = at, .gain = g };
+	for (i = 0; i < n; i++) {
+		dev = labs(rec->s[at + i] - scaled(ref->s[i], g));
+		fit->clipped += scaled(ref->s[i], g) != lround(ref->s[i] * g);
+		fit->bad += dev > 1;
+		fit->worst = dev > fit->worst ? dev : fit->worst;
+	}
+}
+
+/*
+ * -g: the first place where the whole reference, scaled, fits; else what
+ * the first place that looked like it (a recording cut after it) showed.
+ */
+static int find_scaled(const struct wav *rec, const struct wav *ref, size_t step)
+{
+	size_t n = ref->frames * ref->channels, total = rec->frames * rec->channels;
+	size_t anchor[ANCHORS], at, i, k = 0;
+	struct fit fit, first = { .bad = 1 };
+	int candidates = 0;
+	double g;
+
+	/* The loudest of the first samples fixes the gain best. */
+	for (i = 0; i < n && k < ANCHORS; i++)
+		if (abs(ref->s[i]) >= 512)
+			anchor[k++] = i;
+	if (k < ANCHORS) {
+		printf("FAIL: the reference is too quiet to measure a gain with\n");
+		return 1;
+	}
+	for (at = 0; at + n <= total; at += step) {
+		if (!gain_match(rec->s + at, ref->s, anchor, &g))
+			continue;
+		fit_at(rec, ref, at, &fit);
+		if (!candidates++)
+			first = fit;
+		if (!fit.bad)
+			break;
+	}
+	if (!candidates) {
+		printf("FAIL: no scaled copy of the reference in the %zu-sample recording\n", total);
+		return 1;
+	}
+	if (fit.bad)
+		fit = first;
+	printf("%s: gain %+.3f dB: %zu samples (%u Hz, %u ch) found scaled at sample %zu of %zu, worst deviation %ld, %zu beyond 1, %zu clipped\n",
+	       fit.bad ? "FAIL" : "PASS", fit.gain > 0 ? 20 * log10(fit.gain) : -999.0, n,
+	       ref->rate, ref->channels, fit.at, total, fit.worst, fit.bad, fit.clipped);
+	return fit.bad ? 1 : 0;
+}
+
+/* Samples of @ref that differ from the recording at @at. */
+static size_t differ_at(const struct wav *rec, const struct wav *ref, size_t at)
+{
+	size_t n = ref->frames * ref->channels, i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += rec->s[at + i] != ref->s[i];
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	struct wav rec = { 0 }, ref = { 0 };
-	size_t step, at, i, lead, n, total, bad = 0;
+	size_t step, at, lead, n, total, bad = 0, first = SIZE_MAX, first_bad = 0;
+	int anywhere = 0, gain = 0;
 
+	while (argc > 1 && argv[1][0] == '-' && argv[1][1] && !argv[1][2]) {
+		if (argv[1][1] == 'a')
+			anywhere = 1;
+		else if (argv[1][1] == 'g')
+			gain = 1;
+		else
+			break;
+		argv++;
+		argc--;
+	}
 	if (argc != 3 || load(argv[1], &rec) || load(argv[2], &ref))
 		return 2;
 	step = rec.channels == ref.channels ? ref.channels : 1;
@@ -77,20 +208,33 @@ int main(int argc, char **argv)
 		       rec.rate, rec.channels, ref.rate, ref.channels, ref.frames);
 		return 1;
 	}
-	for (at = 0; at + n <= total; at += step)
-		if (!memcmp(rec.s + at, ref.s, 16 * ref.channels * 2))
+	if (gain)
+		return find_scaled(&rec, &ref, step);
+	/* The first whole copy; else the first start that was cut short. */
+	for (at = 0; at + n <= total; at += step) {
+		if (memcmp(rec.s + at, ref.s, 16 * ref.channels * 2))
+			continue;
+		bad = differ_at(&rec, &ref, at);
+		if (first == SIZE_MAX) {
+			first = at;
+			first_bad = bad;
+		}
+		if (!bad)
 			break;
-	if (at + n > total) {
+	}
+	if (first == SIZE_MAX) {
 		printf("FAIL: the reference's first 16 frames are not in the %zu-sample recording\n",
 		       total);
 		return 1;
 	}
-	for (i = 0; i < n; i++)
-		bad += rec.s[at + i] != ref.s[i];
-	for (lead = 0; lead < at && rec.s[lead] == 0; lead++)
+	if (bad) {
+		at = first;
+		bad = first_bad;
+	}
+	for (lead = 0; lead < at && (anywhere || rec.s[lead] == 0); lead++)
 		;
 	printf("%s: %zu samples (%u Hz, %u ch) found at sample %zu of %zu (%u ch), %zu differ, %s before\n",
 	       !bad && lead == at ? "PASS" : "FAIL", n, ref.rate, ref.channels, at, total,
-	       rec.channels, bad, lead == at ? "silence" : "NOT silence");
+	       rec.channels, bad, anywhere ? "anything" : lead == at ? "silence" : "NOT silence");
 	return !bad && lead == at ? 0 : 1;
 }

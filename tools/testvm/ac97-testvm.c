@@ -886,6 +886,7 @@ int main(int argc, char **argv)
 	printf("RESULT dev_irq_raises=%llu\n", (unsigned long long)info.irq_raises);
 	printf("RESULT dev_engine_wakeups=%llu\n", (unsigned long long)info.engine_wakeups);
 	printf("RESULT dev_catch_ups=%llu\n", (unsigned long long)info.catch_ups);
+	printf("RESULT dev_irq_lowered_before_eoi=%llu\n", (unsigned long long)info.irq_lowered_before_eoi);
 	printf("RESULT stray_port_exits=%lu\n", strays);
 	if (mv.moves)
 		printf("RESULT bar_moves=%u/%u reads_first=%u reads_second=%u reads_all_ones=%u reads_bad=%u\n",

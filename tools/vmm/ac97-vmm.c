@@ -498,12 +498,15 @@ reset:
 		if (!ioctl(ac97_handle, AC97_DEV_GET_INFO, &info))
 			fprintf(stderr, "ac97-vmm: device played %llu samples, irq line %u, "
 				"%llu DMA errors, %llu clock slips, %llu engine wake-ups, "
-				"%llu catch-ups in register reads\n",
+				"%llu catch-ups in register reads, %llu irq raises, "
+				"%llu lowered before the EOI\n",
 				(unsigned long long)info.samples, info.irq_level,
 				(unsigned long long)info.dma_errors,
 				(unsigned long long)info.clock_slips,
 				(unsigned long long)info.engine_wakeups,
-				(unsigned long long)info.catch_ups);
+				(unsigned long long)info.catch_ups,
+				(unsigned long long)info.irq_raises,
+				(unsigned long long)info.irq_lowered_before_eoi);
 	}
 	fprintf(stderr, "ac97-vmm: guest reset, shutting down\n");
 	close(ac97_handle);	/* detach: PCM readers see end of file */

@@ -170,6 +170,13 @@ struct ac97_attach {
  *		a host reader or writer to serve)
  * @catch_ups:	guest register reads that found samples due and moved them
  *		first (the thread had not run yet)
+ * @irq_lowered_before_eoi: times the line went low while an interrupt was
+ *		signalled and not yet EOI'd (KVM hosts only). KVM cannot take
+ *		back a line it was given through an irqfd: a guest that EOIs
+ *		before its handler runs (an 8259) and withdraws the cause first
+ *		(stops the function, clears IOCE) gets that interrupt with
+ *		nothing pending. A guest that EOIs after its handler (an IOAPIC)
+ *		counts here every interrupt it handles
  */
 struct ac97_dev_info {
 	__u32 index;
@@ -182,6 +189,7 @@ struct ac97_dev_info {
 	__u64 underruns;
 	__u64 engine_wakeups;
 	__u64 catch_ups;
+	__u64 irq_lowered_before_eoi;
 };
 
 /* On /dev/ac97ctl: attach; returns the device handle fd (O_CLOEXEC). */
