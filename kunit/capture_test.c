@@ -33,6 +33,7 @@ struct rec {
 
 static void rec_setup(struct kunit *test, struct rec *r, unsigned int base)
 {
+	memset(r, 0, sizeof(*r));
 	r->test = test;
 	r->g = fake_guest_new(test);
 	r->dev = fake_dev_new(test, r->g, AC97_DEV_MANUAL);
@@ -392,6 +393,58 @@ static void capture_source_follows_rate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fmt.serial, serial + 2);
 }
 
+/*
+ * The capture clock over 60 s, at a VRA and a VRM rate, in uneven ticks,
+ * with a guest that keeps moving LVI and a writer that writes exactly what
+ * the rate asks for every 50 ms: not one sample gained or lost, not one
+ * underrun (a writer at the nominal rate never runs dry).
+ */
+static void capture_rate_60s(struct kunit *test)
+{
+	static const struct { unsigned int base, src, reg, ea, rate, ch; } runs[] = {
+		{ AC97_BM_PI, AC97_SRC_LINE, AC97_PCM_LR_ADC_RATE, AC97_EA_VRA, 44100, 2 },
+		{ AC97_BM_MC, AC97_SRC_MIC, AC97_PCM_MIC_ADC_RATE, AC97_EA_VRM, 8000, 1 },
+	};
+	unsigned int k, i, f;
+	u64 written, due;
+	struct rec r;
+
+	for (k = 0; k < ARRAY_SIZE(runs); k++) {
+		f = runs[k].base == AC97_BM_PI ? AC97_FUNC_PI : AC97_FUNC_MC;
+		rec_setup(test, &r, runs[k].base);
+		nam_ww(r.dev, AC97_EXTENDED_STATUS, runs[k].ea);
+		nam_ww(r.dev, runs[k].reg, runs[k].rate);
+		for (i = 0; i < AC97_BD_COUNT; i++)
+			rec_bd(&r, i, runs[k].rate * runs[k].ch / 20, 0);	/* 50 ms */
+		/* A writer a little ahead, then exactly at the rate. */
+		written = host_write(&r, runs[k].src, runs[k].rate * runs[k].ch / 10) / 2;
+		bm_wb(r.dev, r.base + AC97_BM_LVI, AC97_BD_COUNT - 1);
+		bm_wb(r.dev, r.base + AC97_BM_CR, AC97_CR_RPBM);
+		for (i = 0; i < 30000; i++) {	/* 0.7 ms + 1.3 ms, 30 000 times */
+			advance(&r, 700000);
+			advance(&r, 1300000);
+			if (i % 25 != 24)
+				continue;
+			/* Every 50 ms: the guest frees the buffers it read. */
+			bm_wb(r.dev, r.base + AC97_BM_LVI,
+			      (bm_rb(r.dev, r.base + AC97_BM_CIV) + AC97_BD_COUNT - 2) %
+			      AC97_BD_COUNT);
+			due = (u64)runs[k].rate * runs[k].ch * (i + 1) / 500 +
+			      runs[k].rate * runs[k].ch / 10;
+			written += host_write(&r, runs[k].src, due - written) / 2;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, r.dev->func[f].clock.samples_done,
+				    (u64)runs[k].rate * runs[k].ch * 60, "rate %u", runs[k].rate);
+		KUNIT_EXPECT_EQ(test, written, (u64)runs[k].rate * runs[k].ch * 601 / 10);
+		KUNIT_EXPECT_EQ(test, r.dev->src[runs[k].src].underruns, 0);
+		KUNIT_EXPECT_EQ(test, r.dev->clock_slips, 0);
+		KUNIT_EXPECT_FALSE(test, rec_sr(&r) & AC97_SR_DCH);
+		kunit_info(test, "%u Hz %u ch: %llu samples in 60 s of clock (exactly %u x 60), %llu underruns\n",
+			   runs[k].rate, runs[k].ch, r.dev->func[f].clock.samples_done,
+			   runs[k].rate * runs[k].ch, r.dev->src[runs[k].src].underruns);
+	}
+}
+
 static struct kunit_case capture_cases[] = {
 	KUNIT_CASE(capture_bytes_in_order),
 	KUNIT_CASE(capture_underrun_is_silence),
@@ -400,6 +453,7 @@ static struct kunit_case capture_cases[] = {
 	KUNIT_CASE(capture_dma_error_writes_nothing),
 	KUNIT_CASE(capture_pause_resume_exact),
 	KUNIT_CASE(capture_source_follows_rate),
+	KUNIT_CASE(capture_rate_60s),
 	{}
 };
 

@@ -121,7 +121,7 @@ for s in $SUITES; do
 	failed=$((failed + n))
 	[ "$p" -gt 0 ] || failed=$((failed + 1))
 done
-grep -hE '# .*(measured rate|wake-ups|PICB:|fuzz:)' "$run/root/results/"*.ktap 2>/dev/null | sed 's/^ *# */  /' || true
+grep -hE '# .*(measured rate|wake-ups|PICB:|fuzz:|of clock)' "$run/root/results/"*.ktap 2>/dev/null | sed 's/^ *# */  /' || true
 
 # Reports that do not fail a KUnit test by themselves.
 if [ -s "$dmesg_file" ]; then
