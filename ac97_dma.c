@@ -433,7 +433,7 @@ static u64 func_deadline(struct ac97_dev *dev, struct ac97_bm_func *f)
 {
 	const struct func_desc *desc = &func_descs[func_index(dev, f)];
 	struct ac97_clock *clk = &f->clock;
-	u64 target, slice;
+	u64 target, slice, parts;
 
 	if (!clk->running)
 		return U64_MAX;
@@ -441,10 +441,17 @@ static u64 func_deadline(struct ac97_dev *dev, struct ac97_bm_func *f)
 		return 0;
 	/* The buffer's end: its interrupt, at the time the clock says. */
 	target = clk->samples_done + f->picb;
-	if (func_has_party(dev, desc)) {
-		slice = mul_u64_u32_div(dma_slice_ns(),
-					clk->rate * clk->channels, NSEC_PER_SEC);
-		target = min(target, clk->samples_done + max(slice, 1ULL));
+	if (func_has_party(dev, desc) && f->picb) {
+		/*
+		 * A host party is served in equal parts of what is left of the
+		 * buffer, none longer than the slice: as few wake-ups as the
+		 * latency allows, the last one the buffer's end itself (not a
+		 * slice's end and then, a moment later, the interrupt).
+		 */
+		slice = max(mul_u64_u32_div(dma_slice_ns(), clk->rate * clk->channels,
+					    NSEC_PER_SEC), 1ULL);
+		parts = div64_u64(f->picb + slice - 1, slice);
+		target = clk->samples_done + div64_u64(f->picb + parts - 1, parts);
 	}
 	return clock_time(clk, target);
 }

@@ -533,7 +533,8 @@ static void dma_reads_nothing_early(struct kunit *test)
  */
 static void dma_deadlines(struct kunit *test)
 {
-	u64 start, latency = ac97_dma_latency_ns();
+	u64 start, last, parts, next = 0, latency = ac97_dma_latency_ns();
+	unsigned int wakes;
 	struct play p;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
@@ -555,12 +556,26 @@ static void dma_deadlines(struct kunit *test)
 	/* 9601 samples at 96000/s: 100010416.67 ns, the first whole ns after */
 	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), start + 100010417);
 	/*
-	 * A reader: each sample must reach it within the latency, so the
-	 * thread plans to wake a millisecond earlier, for its own lateness.
+	 * A reader: each sample must reach it within the latency (the thread
+	 * plans a millisecond less, for its own lateness), in equal parts of
+	 * the buffer, the last of them its end: 50.01 ms in 6 parts of 8.34 ms
+	 * for the default 10 ms, and never a part longer than the plan.
 	 */
 	atomic_inc(&p.dev->pcm_readers);
-	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev),
-			start + 50 * MS + latency - MS);
+	parts = div_u64(50010417 + latency - MS - 1, latency - MS);
+	for (last = start + 50 * MS, wakes = 0; wakes < 20; wakes++, last = next) {
+		next = ac97_engine_deadline(p.dev);
+		if (next == U64_MAX)	/* halted at LVI: the buffer is done */
+			break;
+		KUNIT_EXPECT_GT(test, next, last);
+		KUNIT_EXPECT_LE(test, next - last, latency - MS);
+		/* equal parts, to a sample (10.4 us): no short hop to the end */
+		KUNIT_EXPECT_GE(test, next - last, div_u64(50010417, parts) - 11000);
+		p.dev->manual_now_ns = next;
+		ac97_engine_step(p.dev);
+	}
+	KUNIT_EXPECT_EQ(test, last, start + 100010417);	/* the last: the end */
+	KUNIT_EXPECT_EQ(test, wakes, parts);
 	atomic_dec(&p.dev->pcm_readers);
 	bm_wb(p.dev, PO(AC97_BM_CR), 0);
 	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), U64_MAX);

@@ -157,7 +157,8 @@ if [ -n "$recl" ]; then
 	killall aplay cat 2>/dev/null
 	wait $loop
 	tail -n 3 /tmp/rec-line.txt /tmp/rec-mic.txt | sed 's/^/RIG ac97rec: /'
-	head -n 40 /tmp/rec-loop.txt | sed 's/^/RIG ac97rec loop: /'
+	grep -v '^ *[0-9]* Hz' /tmp/rec-loop.txt | head -n 8 | sed 's/^/RIG ac97rec loop: /'
+	tail -n 2 /tmp/rec-loop.txt | sed 's/^/RIG ac97rec loop: /'
 	sort /tmp/loop-aplay.txt 2>/dev/null | uniq -c | head -n 5 | sed 's/^/RIG loop aplay: /'
 fi
 sed 's/^/RIG /' /tmp/segments.txt

@@ -50,6 +50,8 @@ struct feeder {
 	struct ac97_pcm_format fmt;
 	unsigned long xruns;
 	unsigned long long frames;
+	unsigned long long dropped;	/* live frames the guest did not take in time */
+	size_t capacity;		/* the source's room when empty, as seen */
 };
 
 static void on_signal(int sig)
@@ -123,9 +125,9 @@ static void status(const struct feeder *f, const int16_t *buf, size_t frames,
 	peak_levels(buf, frames * f->fmt.channels, f->fmt.channels, peaks);
 	meter_bar(peak_dbfs(peaks[0]), 20, left);
 	meter_bar(peak_dbfs(peaks[f->fmt.channels > 1]), 20, right);
-	fprintf(stderr, "%s%5u Hz %uch  L %s R %s  underruns %llu  xruns %lu  %02d:%02d %s",
+	fprintf(stderr, "%s%5u Hz %uch  L %s R %s  underruns %llu  xruns %lu  dropped %llu  %02d:%02d %s",
 		newline ? "" : "\r", f->fmt.rate, f->fmt.channels, left, right,
-		(unsigned long long)f->fmt.overruns, f->xruns, (int)t / 60, (int)t % 60,
+		(unsigned long long)f->fmt.overruns, f->xruns, f->dropped, (int)t / 60, (int)t % 60,
 		newline ? "\n" : "");
 }
 
@@ -243,6 +245,25 @@ static int open_capture(struct feeder *f, int report)
 }
 
 /*
+ * Live audio stays live: at most twice the ALSA latency (at least two
+ * chunks) waits in the source. What the guest does not take in time (it is
+ * not recording, or its clock is slower than the ALSA device's) is dropped
+ * here, rather than queued for a recording to come (up to 340 ms old) or
+ * lost to an ALSA overrun while a full source blocks us.
+ */
+static int too_much_queued(struct feeder *f, size_t bytes)
+{
+	size_t room = f->fmt.bytes_ready, frame = 2 * f->fmt.channels;
+	size_t limit = (size_t)f->latency_ms * f->fmt.rate / 1000 * 2 * frame;
+
+	if (room > f->capacity)
+		f->capacity = room;
+	if (limit < 2 * CHUNK_FRAMES * frame)
+		limit = 2 * CHUNK_FRAMES * frame;
+	return f->capacity - room + bytes > limit;
+}
+
+/*
  * Live: ALSA capture at the guest's format, reopened when it changes. A
  * device that cannot open at that format (busy, or a loopback whose other
  * end runs at another rate) is retried, reported once per format; one that
@@ -286,7 +307,7 @@ static int feed_live(struct feeder *f, int quiet, int log_status)
 			continue;
 		if (n < 0) {
 			/* e.g. EIO: a loopback's other end started at another format */
-			if (!reported || log_status)
+			if (!reported)
 				fprintf(stderr, "ac97rec: ALSA read: %s (state %s); reopening\n", snd_strerror(n),
 					snd_pcm_state_name(snd_pcm_state(f->pcm)));
 			reported = 1;
@@ -295,9 +316,15 @@ static int feed_live(struct feeder *f, int quiet, int log_status)
 			usleep(200000);
 			continue;
 		}
-		if (feed(f, buf, n * 2 * f->fmt.channels))
+		if (too_much_queued(f, n * 2 * f->fmt.channels)) {
+			if (device_gone(f))	/* no write to tell us */
+				return 1;
+			f->dropped += n;
+		} else if (feed(f, buf, n * 2 * f->fmt.channels)) {
 			return 1;
-		f->frames += n;
+		} else {
+			f->frames += n;
+		}
 		if (!quiet && mono_seconds() - shown > (log_status ? 1.0 : 0.1)) {
 			status(f, buf, n, start, log_status);
 			shown = mono_seconds();
@@ -364,9 +391,10 @@ int main(int argc, char **argv)
 	}
 	if (!quiet && !log_status)
 		fputc('\n', stderr);
-	if (!source_format(&f) && (f.fmt.overruns || f.xruns))
-		fprintf(stderr, "ac97rec: the guest recorded %llu underruns (%llu bytes of silence), %lu ALSA overruns\n",
-			(unsigned long long)f.fmt.overruns, (unsigned long long)f.fmt.lost_bytes, f.xruns);
+	if (!source_format(&f) && (f.fmt.overruns || f.xruns || f.dropped))
+		fprintf(stderr, "ac97rec: the guest recorded %llu underruns (%llu bytes of silence), %lu ALSA overruns, %llu frames dropped (not taken in time)\n",
+			(unsigned long long)f.fmt.overruns, (unsigned long long)f.fmt.lost_bytes, f.xruns,
+			f.dropped);
 	if (f.pcm)
 		snd_pcm_close(f.pcm);
 	close(f.fd);
