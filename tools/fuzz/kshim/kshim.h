@@ -68,6 +68,7 @@ typedef unsigned int __poll_t;
 #define PAGE_SIZE		4096UL
 #define NSEC_PER_SEC		1000000000ULL
 #define NSEC_PER_USEC		1000ULL
+#define NSEC_PER_MSEC		1000000ULL
 #define GFP_KERNEL		0
 #define GFP_KERNEL_ACCOUNT	0
 #define __GFP_ZERO		1
@@ -136,6 +137,7 @@ static inline u64 mul_u64_u32_div(u64 a, u32 mul, u32 div)
 }
 
 static inline u64 div_u64(u64 a, u32 b) { return a / b; }
+static inline u64 div64_u64(u64 a, u64 b) { return a / b; }
 #define do_div(n, base) ({ u32 __rem = (n) % (base); (n) /= (base); __rem; })
 
 #ifdef KSHIM_THREADS
