@@ -368,7 +368,13 @@ static int bar_offset(struct ac97_bar *bar, gpa_t addr, int len)
 	return addr - base;
 }
 
-/* The guest is at the bus master: see unhandled_work_fn(). */
+/*
+ * The guest is at the bus master: see unhandled_work_fn(). Any vCPU, on
+ * every bus-master access, racing the resample wakeup that clears the bit:
+ * a set lost to that clear only makes one late re-assert come 20 ms
+ * earlier, as before the bit existed. Test first: no cache-line write on
+ * the hot path once set.
+ */
 static void mark_touched(struct ac97_kvm *ak)
 {
 	if (!test_bit(AC97_IRQ_TOUCHED, &ak->irq_state))
@@ -886,6 +892,12 @@ static long handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		mutex_unlock(&ak->lock);
 		return ret;
 	case AC97_DEV_GET_INFO:
+		/*
+		 * Whoever holds the handle (the VMM, or whom it passed it to);
+		 * any number at once, io_uring included: counters are read
+		 * without a lock, each torn-free. The handle's reference keeps
+		 * ak and its device alive for the call.
+		 */
 		ac97_dev_info(ak->dev, &info);
 		info.irq_lowered_before_eoi = READ_ONCE(ak->lowered_before_eoi);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
