@@ -107,7 +107,7 @@ def parse_run(run_dir, source):
                 snaps[(m.group(1), 'irq_' + m.group(2))] = {
                     k: float(v) for k, v in kv(m.group(3)).items() if v}
                 continue
-            m = re.match(r'BENCH scale (.*)', line)
+            m = re.match(r'BENCH scale (n=\d+ vm=.*)', line)
             if m:
                 d = kv(m.group(1))
                 scale.setdefault(int(d['n']), []).append(d)

@@ -27,7 +27,7 @@ kver=$(ls "$tree/lib/modules")
 
 step "3/6 building ac97_emu.ko for $kver, the VMM and the capture tool"
 build_module_for "$kver" "$work/src" || die "module build failed"
-make -s -C "$AC97_ROOT/tools" OUT="$work" linux >/dev/null || die "tools build failed"
+make -s -C "$AC97_ROOT/tools" OUT="$work" linux "$work/kvm-keeper" >/dev/null || die "tools build failed"
 python3 "$AC97_ROOT/scripts/make-demo-sound.py" "$work/demo.wav"
 
 step "4/6 packing L1 (KVM host) and L2 (Linux guest with snd_intel8x0)"

@@ -113,18 +113,71 @@ build_module_for() {
 }
 
 # Boot kernel $1 (vmlinuz) with initrd $2 under QEMU/TCG; console to file $3.
-# Extra QEMU arguments follow. Returns QEMU's exit status.
+# Extra QEMU arguments follow. Returns QEMU's exit status (124: cut short).
 # AC97_TCG_THREAD=single: one host thread runs both L1 CPUs (see nested-rig.sh).
 # AC97_QEMU_CPU: L1's CPU model, "max" unless a kernel needs more (-rt: invtsc).
+# AC97_QEMU_SILENCE=S: an L1 whose console says nothing for S seconds is
+# hung: where its CPUs are goes to $3.hang (l1-hang-dump.py, through QEMU's
+# monitor; named from l1_kallsyms, which nokaslr makes valid for every boot
+# of the kernel), then it is stopped, without waiting for AC97_QEMU_TIMEOUT.
 qemu_tcg_once() {
-	local kernel=$1 initrd=$2 console=$3
+	local kernel=$1 initrd=$2 console=$3 pid size last=-1 quiet=0
 	shift 3
+	rm -f "$console.mon" "$console.hang"
 	timeout "${AC97_QEMU_TIMEOUT:-900}" qemu-system-x86_64 \
 		-accel "tcg${AC97_TCG_THREAD:+,thread=$AC97_TCG_THREAD}" \
 		-cpu "${AC97_QEMU_CPU:-max}" -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot -serial "file:$console" "$@" \
+		-monitor "unix:$console.mon,server=on,wait=off" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=5 ${AC97_QEMU_APPEND:-}" </dev/null
+		-append "console=ttyS0 panic=-1 quiet loglevel=5 nokaslr ${AC97_QEMU_APPEND:-}" </dev/null &
+	pid=$!
+	while [ -n "${AC97_QEMU_SILENCE:-}" ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		size=$(stat -c %s "$console" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		[ "$quiet" -ge "$AC97_QEMU_SILENCE" ] || continue
+		{
+			echo "L1 HUNG: its console said nothing for $quiet s; where its CPUs are:"
+			python3 "$AC97_ROOT/scripts/l1-hang-dump.py" "$console.mon"
+		} >"$console.hang.raw" 2>&1
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		python3 "$AC97_ROOT/scripts/l1-hang-dump.py" --name "$(l1_kallsyms "$kernel")" \
+			<"$console.hang.raw" >"$console.hang" 2>&1
+		return 124
+	done
+	wait "$pid"
+}
+
+# The text symbols of kernel $1 as it runs under nokaslr (Debian's System.map
+# is a placeholder): read once from /proc/kallsyms of a boot that does only
+# that, cached next to the kernel. Prints the file's name (empty if none).
+l1_kallsyms() {
+	local kernel=$1 dir file
+	file=$AC97_CACHE/run/kallsyms-$(basename "$kernel")
+	if [ ! -s "$file" ]; then
+		dir=$(mktemp -d)
+		mkdir -p "$dir/root/bin" "$dir/root/proc" "$dir/root/dev"
+		cp /bin/busybox "$dir/root/bin/"
+		cat >"$dir/root/init" <<'SYMS'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox grep -i ' [tw] ' /proc/kallsyms >/dev/ttyS1
+/bin/busybox poweroff -f
+SYMS
+		chmod +x "$dir/root/init"
+		pack_initramfs "$dir/root" "$dir/initrd.gz"
+		AC97_QEMU_TIMEOUT=300 AC97_QEMU_SILENCE= qemu_tcg_once "$kernel" "$dir/initrd.gz" \
+			"$dir/console" -serial "file:$file" >/dev/null 2>&1
+		rm -rf "$dir"
+	fi
+	[ -s "$file" ] && echo "$file"
 }
 
 # Where a kernel report begins in a console (sed basic regex).
@@ -215,6 +268,9 @@ l1_finished() {
 	grep -q '^=== DMESG END' "$1" && return 0
 	log "L1 did not reach the end of its init; its report, if it has one:"
 	l1_report "$1"
+	for hang in "$1.hang" "${1%.txt}.log.hang"; do
+		[ -f "$hang" ] && sed 's/^/    | /' "$hang" >&2
+	done
 	log "and the last lines of $1:"
 	tr -d '\r' <"$1" | tail -n 60 | sed 's/^/    | /' >&2
 	return 1

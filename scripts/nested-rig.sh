@@ -31,8 +31,10 @@ case "${1:-}" in
 --debug-rt) KERNELS=debug-rt ;;
 --flavours) KERNELS=$FLAVOURS ;;
 esac
+# A silent console for this long is a hung L1 (lib.sh: qemu_tcg_once).
 case "$KERNELS" in
-*debug*) export AC97_QEMU_TIMEOUT=${AC97_QEMU_TIMEOUT:-3600} ;;
+*debug*) export AC97_QEMU_TIMEOUT=${AC97_QEMU_TIMEOUT:-3600} AC97_QEMU_SILENCE=${AC97_QEMU_SILENCE:-1500} ;;
+*) export AC97_QEMU_SILENCE=${AC97_QEMU_SILENCE:-600} ;;
 esac
 SECONDS_TO_PLAY=${AC97_RIG_SECONDS:-3}
 

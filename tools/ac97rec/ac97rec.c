@@ -52,6 +52,7 @@ struct feeder {
 	unsigned long long frames;
 	unsigned long long dropped;	/* live frames the guest did not take in time */
 	size_t capacity;		/* the source's room when empty, as seen */
+	int dropping;			/* over the limit, not yet down to half */
 };
 
 static void on_signal(int sig)
@@ -249,18 +250,28 @@ static int open_capture(struct feeder *f, int report)
  * chunks) waits in the source. What the guest does not take in time (it is
  * not recording, or its clock is slower than the ALSA device's) is dropped
  * here, rather than queued for a recording to come (up to 340 ms old) or
- * lost to an ALSA overrun while a full source blocks us.
+ * lost to an ALSA overrun while a full source blocks us. Once over that
+ * limit, we drop until the source is down to half of it: a recording then
+ * runs with the latency's worth of slack both ways (a late guest, a late
+ * us), where it would start at the limit and drop on the guest's first
+ * late step.
  */
 static int too_much_queued(struct feeder *f, size_t bytes)
 {
 	size_t room = f->fmt.bytes_ready, frame = 2 * f->fmt.channels;
 	size_t limit = (size_t)f->latency_ms * f->fmt.rate / 1000 * 2 * frame;
+	size_t queued;
 
 	if (room > f->capacity)
 		f->capacity = room;
 	if (limit < 2 * CHUNK_FRAMES * frame)
 		limit = 2 * CHUNK_FRAMES * frame;
-	return f->capacity - room + bytes > limit;
+	queued = f->capacity - room + bytes;
+	if (queued > limit)
+		f->dropping = 1;
+	else if (queued <= limit / 2)
+		f->dropping = 0;
+	return f->dropping;
 }
 
 /*
