@@ -219,7 +219,7 @@ struct ac97_reader {
 /**
  * struct ac97_dev - one emulated AC'97 controller + codec
  * @lock: protects @mixer, @func, @glob_cnt, @glob_sta, @cas, @irq_level,
- *	@gen and the counters. A spinlock: register handlers run in vCPU
+ *	@gen, @unplugged, @stopped and the counters. A spinlock: register handlers run in vCPU
  *	context. Lock order: @lock, then a @src's lock; @ring has its own lock
  *	and is never taken under @lock; host ops other than @set_irq are never
  *	called under it.
@@ -237,6 +237,7 @@ struct ac97_reader {
  *	the DMA thread moves guest memory with no lock held and commits only
  *	if @gen has not moved meanwhile
  * @unplugged: set once by ac97_dev_unplug(); no DMA ever runs again
+ * @stopped: the host's VM is stopped (ac97_dev_set_stopped()): no clock runs
  * @dma_errors: DMA accesses that hit memory that is not guest RAM
  * @clock_slips: times the DMA thread was starved and gave up the lag
  * @irq_raises: times the interrupt line went from low to high
@@ -273,6 +274,7 @@ struct ac97_dev {
 	bool irq_level;
 	u64 gen;
 	bool unplugged;
+	bool stopped;
 	u64 dma_errors;
 	u64 clock_slips;
 	u64 irq_raises;
@@ -316,6 +318,8 @@ void ac97_nabm_write(struct ac97_dev *dev, unsigned int offset,
 struct ac97_dev *ac97_dev_create(const struct ac97_host_ops *ops, void *host,
 				 unsigned int flags);
 void ac97_dev_unplug(struct ac97_dev *dev);
+void ac97_dev_set_stopped(struct ac97_dev *dev, bool stopped);
+void ac97_dev_reset(struct ac97_dev *dev);
 void ac97_dev_destroy(struct ac97_dev *dev);
 void ac97_dev_put(struct ac97_dev *dev);
 bool ac97_engine_step(struct ac97_dev *dev);

@@ -78,6 +78,52 @@ void ac97_dev_unplug(struct ac97_dev *dev)
 	spin_unlock(&dev->lock);
 }
 
+/**
+ * ac97_dev_set_stopped() - the host stopped its VM, or lets it run again
+ * @dev: the device
+ * @stopped: true when the VM's vCPUs have stopped, false before they run again
+ *
+ * A stopped device moves no sample in either direction and raises no
+ * interrupt: every function's clock stands still, as the guest's does.
+ * Time spent stopped is not owed: a function that ran goes on from the
+ * sample it had reached, so the guest's position (PICB, CIV) shows no jump
+ * and a capture writer's data is not consumed meanwhile. Registers keep
+ * their values; a function the guest stopped stays stopped.
+ *
+ * Callers: the host (a VMM's stop and cont, a migration's last phase), any
+ * number of times in any order; the last call wins.
+ * Context: any; never sleeps.
+ */
+void ac97_dev_set_stopped(struct ac97_dev *dev, bool stopped)
+{
+	spin_lock(&dev->lock);
+	dev->stopped = stopped;
+	ac97_dma_sync(dev);	/* stop: a DMA step in flight is dropped (@gen) */
+	spin_unlock(&dev->lock);
+}
+
+/**
+ * ac97_dev_reset() - the machine was reset: back to the power-on state
+ * @dev: the device
+ *
+ * As a PCI reset: every function stopped and reset (BDBAR included), the
+ * codec's registers at their defaults, GLOB_CNT 0 (AC_RESET# asserted:
+ * the codec not ready until the guest releases it) and the interrupt line
+ * low. The PCM streams and their readers and writers stay; a stopped
+ * device stays stopped.
+ *
+ * Callers: the host, at its machine's reset (never the guest: its cold
+ * reset through GLOB_CNT is ac97_bm_cold_reset()).
+ * Context: any; never sleeps.
+ */
+void ac97_dev_reset(struct ac97_dev *dev)
+{
+	spin_lock(&dev->lock);
+	ac97_bm_cold_reset(dev);
+	dev->glob_cnt = 0;
+	spin_unlock(&dev->lock);
+}
+
 static void dev_free_buffers(struct ac97_dev *dev)
 {
 	unsigned int i;

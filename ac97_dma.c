@@ -130,7 +130,7 @@ static void clock_anchor(struct ac97_dev *dev, unsigned int i, u64 now)
 static bool func_active(const struct ac97_dev *dev, const struct ac97_bm_func *f)
 {
 	return (f->cr & AC97_CR_RPBM) && !(f->sr & AC97_SR_DCH) &&
-	       !dev->unplugged;
+	       !dev->unplugged && !dev->stopped;
 }
 
 /*

@@ -86,7 +86,9 @@ struct ac97_bar {
  *	the EOI (resample_work_fn())
  * @irq_state: AC97_IRQ_IN_SERVICE: signalled, not yet EOI'd (irq_assert());
  *	AC97_IRQ_LOWERED: the line went low since the signal;
- *	AC97_IRQ_TOUCHED: a vCPU accessed the bus master since the EOI
+ *	AC97_IRQ_TOUCHED: a vCPU accessed the bus master since the EOI;
+ *	AC97_IRQ_STOPPED: the VMM stopped the VM (AC97_DEV_SET_STOPPED);
+ *	AC97_IRQ_HELD: an assert came while stopped, for the resume to make
  * @unhandled_waits: how often @unhandled_work found the guest at work
  *	since the EOI
  * @lowered_before_eoi: see struct ac97_dev_info; written under the
@@ -248,12 +250,32 @@ out:
 #define AC97_IRQ_IN_SERVICE	0
 #define AC97_IRQ_LOWERED	1
 #define AC97_IRQ_TOUCHED	2
+#define AC97_IRQ_STOPPED	3
+#define AC97_IRQ_HELD		4
 #define AC97_EOI_TIMEOUT	HZ
 #define AC97_UNHANDLED_DELAY	msecs_to_jiffies(20)
 #define AC97_UNHANDLED_WAITS	5
 
+/*
+ * A stopped VM gets no interrupt (a migration would carry it in the
+ * irqchip's state); the assert is held for the resume. Against a resume
+ * at the same moment (kvm_resume_irq()): each side writes its bit, then
+ * reads the other's, so at least one of them asserts; two asserts are
+ * one, by AC97_IRQ_IN_SERVICE.
+ */
+static bool irq_held(struct ac97_kvm *ak)
+{
+	if (!test_bit(AC97_IRQ_STOPPED, &ak->irq_state))
+		return false;
+	set_bit(AC97_IRQ_HELD, &ak->irq_state);
+	smp_mb__after_atomic();	/* HELD, then STOPPED again: pairs with kvm_set_stopped() */
+	return test_bit(AC97_IRQ_STOPPED, &ak->irq_state);
+}
+
 static void irq_assert(struct ac97_kvm *ak)
 {
+	if (irq_held(ak))
+		return;
 	if (!test_and_set_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state))
 		WRITE_ONCE(ak->irq_signalled, jiffies);
 	else if (time_before(jiffies, READ_ONCE(ak->irq_signalled) + AC97_EOI_TIMEOUT))
@@ -869,6 +891,44 @@ static void ac97_kvm_free(struct ac97_kvm *ak)
 	kvm_put_kvm(kvm);	/* last: it may destroy the VM */
 }
 
+/*
+ * The VMM stops its vCPUs, then calls this; and calls it again before they
+ * run. Stopping: no interrupt from here on (held), then the clocks. Running
+ * again: the clocks, then what was held, if the line is still high. An
+ * interrupt in service since before the stop has not been EOI'd only because
+ * the vCPUs were stopped: its second of grace starts again. Caller holds
+ * ak->lock.
+ */
+static void kvm_set_stopped(struct ac97_kvm *ak, bool stopped)
+{
+	if (stopped) {
+		set_bit(AC97_IRQ_STOPPED, &ak->irq_state);
+		ac97_dev_set_stopped(ak->dev, true);
+		return;
+	}
+	ac97_dev_set_stopped(ak->dev, false);
+	WRITE_ONCE(ak->irq_signalled, jiffies);
+	clear_bit(AC97_IRQ_STOPPED, &ak->irq_state);
+	smp_mb__after_atomic();	/* STOPPED clear before HELD is read: pairs with irq_held() */
+	if (test_and_clear_bit(AC97_IRQ_HELD, &ak->irq_state) &&
+	    ac97_irq_pending(ak->dev))
+		irq_assert(ak);
+}
+
+/*
+ * The VMM reset its machine, irqchip included: no EOI will come for an
+ * interrupt in service, and what was held is void. The service ends first,
+ * so the line's drop is not counted as a cause withdrawn before an EOI.
+ * Caller holds ak->lock.
+ */
+static void kvm_reset(struct ac97_kvm *ak)
+{
+	clear_bit(AC97_IRQ_HELD, &ak->irq_state);
+	clear_bit(AC97_IRQ_TOUCHED, &ak->irq_state);
+	clear_bit(AC97_IRQ_IN_SERVICE, &ak->irq_state);
+	ac97_dev_reset(ak->dev);	/* the line goes low */
+}
+
 static int handle_release(struct inode *inode, struct file *file)
 {
 	ac97_kvm_free(file->private_data);
@@ -903,6 +963,20 @@ static long handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 	case AC97_DEV_OPEN_PCM:
 		return arg ? -EINVAL : ac97_pcm_open_fd(ak->dev);
+	case AC97_DEV_SET_STOPPED:
+		if (arg > 1)
+			return -EINVAL;
+		mutex_lock(&ak->lock);
+		kvm_set_stopped(ak, arg);
+		mutex_unlock(&ak->lock);
+		return 0;
+	case AC97_DEV_RESET:
+		if (arg)
+			return -EINVAL;
+		mutex_lock(&ak->lock);
+		kvm_reset(ak);
+		mutex_unlock(&ak->lock);
+		return 0;
 	default:
 		return -ENOTTY;
 	}

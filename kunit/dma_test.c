@@ -210,6 +210,108 @@ static void dma_pause_resume(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 4800);
 }
 
+/*
+ * The host stops its VM (a VMM's stop, a migration's last phase): nothing
+ * moves and no interrupt comes while stopped, though the buffer's end is
+ * long past; on the resume the function goes on from where it was, with
+ * no time owed (no jump in PICB), and the stream is whole.
+ */
+static void dma_host_stop_resume(struct kunit *test)
+{
+	struct play p;
+	u64 wpos;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 960, AC97_BD_IOC);
+	play_bd(&p, 1, 960, AC97_BD_IOC);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	advance(&p, 5 * MS);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 480);
+	ac97_dev_set_stopped(p.dev, true);
+	ac97_dev_set_stopped(p.dev, true);	/* twice: still one stop */
+	wpos = p.dev->ring.wpos;
+	advance(&p, 50 * MS);
+	p.dev->manual_now_ns += 50 * MS;
+	/* The guest's view is untouched: running, mid-buffer, no interrupt. */
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 480);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 0);
+	KUNIT_EXPECT_EQ(test, po_sr(&p), 0);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CR)), AC97_CR_RPBM | AC97_CR_IOCE);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(p.dev), U64_MAX);
+
+	ac97_dev_set_stopped(p.dev, false);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 480);
+	advance(&p, 4 * MS);
+	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 96);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	advance(&p, 1 * MS);	/* 5 + 5 ms of running: buffer 0 ends now */
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	bm_wb(p.dev, PO(AC97_BM_SR), AC97_SR_BCIS);
+	run_until_halted(&p, 100);
+	KUNIT_EXPECT_EQ(test, p.g->irq_raises, 2);
+	KUNIT_EXPECT_EQ(test, expect_pattern(&p, 1), 1920);
+
+	/* A function the guest stopped stays stopped through a stop and resume. */
+	bm_wb(p.dev, PO(AC97_BM_CR), 0);
+	ac97_dev_set_stopped(p.dev, true);
+	ac97_dev_set_stopped(p.dev, false);
+	KUNIT_EXPECT_FALSE(test, p.dev->func[AC97_FUNC_PO].clock.running);
+}
+
+/*
+ * The host resets its machine mid-stream: power-on state (GLOB_CNT 0, the
+ * codec's defaults, every function reset, BDBAR 0), the line low, no more
+ * DMA; a host stop outlives it.
+ */
+static void dma_host_reset(struct kunit *test)
+{
+	struct play p;
+	u64 wpos;
+
+	play_setup(test, &p, AC97_DEV_MANUAL);
+	play_bd(&p, 0, 960, AC97_BD_IOC);
+	play_bd(&p, 1, 48000, 0);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	advance(&p, 20 * MS);
+	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, nam_rw(p.dev, AC97_MASTER), 0);
+
+	ac97_dev_reset(p.dev);
+	KUNIT_EXPECT_FALSE(test, p.g->irq_level);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, AC97_GLOB_CNT), 0);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, AC97_GLOB_STA) & AC97_GS_FUNC_INTS, 0);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(AC97_BM_BDBAR)), 0);
+	KUNIT_EXPECT_EQ(test, bm_rl(p.dev, PO(4)), AC97_SR_DCH << 16);
+	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CR)), 0);
+	/* AC_RESET# asserted: the codec does not answer until released. */
+	KUNIT_EXPECT_EQ(test, nam_rw(p.dev, AC97_MASTER), 0xffff);
+	bm_wl(p.dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	KUNIT_EXPECT_EQ(test, nam_rw(p.dev, AC97_MASTER), 0x8000);
+	KUNIT_EXPECT_EQ(test, nam_rw(p.dev, AC97_PCM_OUT), 0x8808);
+	wpos = p.dev->ring.wpos;
+	advance(&p, 100 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+	KUNIT_EXPECT_FALSE(test, p.dev->func[AC97_FUNC_PO].clock.running);
+
+	/* Stopped, reset, played again: nothing moves until the resume. */
+	ac97_dev_set_stopped(p.dev, true);
+	ac97_dev_reset(p.dev);
+	bm_wl(p.dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	bm_wl(p.dev, PO(AC97_BM_BDBAR), BDL_GPA);
+	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM);
+	advance(&p, 10 * MS);
+	KUNIT_EXPECT_EQ(test, p.dev->ring.wpos, wpos);
+	ac97_dev_set_stopped(p.dev, false);
+	advance(&p, 10 * MS);
+	KUNIT_EXPECT_GT(test, p.dev->ring.wpos, wpos);
+}
+
 static void dma_zero_length(struct kunit *test)
 {
 	struct play p;
@@ -861,6 +963,8 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(dma_ioc_interrupts),
 	KUNIT_CASE(dma_lvi_stop_restart),
 	KUNIT_CASE(dma_pause_resume),
+	KUNIT_CASE(dma_host_stop_resume),
+	KUNIT_CASE(dma_host_reset),
 	KUNIT_CASE(dma_zero_length),
 	KUNIT_CASE(dma_all_zero_bdl),
 	KUNIT_CASE(dma_outside_memory),

@@ -154,8 +154,20 @@ static void rewrite_bd(struct fake_guest *g, struct fuzz_src *s, u32 v)
 		      s->next(s) & (AC97_BD_IOC | AC97_BD_BUP | len_mask));
 }
 
+/* The guest's cold and warm resets; the host's stop, resume and machine reset. */
 static void reset_op(struct ac97_dev *dev, u32 v)
 {
+	switch (v % 12) {
+	case 9:
+		ac97_dev_set_stopped(dev, true);
+		return;
+	case 10:
+		ac97_dev_set_stopped(dev, false);
+		return;
+	case 11:
+		ac97_dev_reset(dev);
+		return;
+	}
 	if (v % 3 == 0)
 		ac97_nabm_write(dev, AC97_GLOB_CNT, 4, 0);
 	ac97_nabm_write(dev, AC97_GLOB_CNT, 4,
@@ -167,6 +179,7 @@ static const char *step_op(struct fuzz_ctx *c, struct fuzz_src *s, u32 v,
 			   struct fuzz_result *res)
 {
 	unsigned int moves = c->g.reads + c->g.writes;
+	bool stopped = c->dev->stopped;	/* AC97_DEV_MANUAL: one thread */
 
 	c->dev->manual_now_ns += s->next(s) % (v % 50 ? 3000000 : 300000000);
 	ac97_engine_step(c->dev);
@@ -174,6 +187,8 @@ static const char *step_op(struct fuzz_ctx *c, struct fuzz_src *s, u32 v,
 	res->reads_max = max_t(u64, res->reads_max, moves);
 	if (moves > FUZZ_READS_PER_STEP)
 		return "unbounded work: too many guest accesses in one step";
+	if (stopped && moves)
+		return "DMA touched guest memory while the host had stopped the VM";
 	if (c->stray_write)
 		return "capture wrote guest memory outside its current buffer";
 	return NULL;

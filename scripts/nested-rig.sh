@@ -211,6 +211,13 @@ echo "RIG detach_rc=$?"
 grep -E '^RESULT pcm_bytes_verified=' /tmp/detach.txt | sed 's/^RESULT /RIG detach_/'
 grep -vE '^RESULT (pcm_bytes_verified|verdict)=' /tmp/detach.txt | tr '\n' ' ' | sed 's/^/RIG detach_says: /; s/$/\n/'
 
+# 3b. The VMM stops the VM mid-playback (QEMU's stop and cont: vCPU out of
+# KVM_RUN, then AC97_DEV_SET_STOPPED): nothing moves and no interrupt comes
+# while stopped; then the rest, bit-exact, every interrupt taken once.
+ac97-testvm -q -P 500 -s 2 /guest.bin >/tmp/stop.txt
+echo "RIG stop_rc=$?"
+grep -E '^RESULT (stop|stop_position|verdict)=' /tmp/stop.txt | sed 's/^RESULT /RIG stop_/'
+
 # 4. Bad input from userspace on the control interface.
 ac97-ctltest -n 300 >/tmp/ctl.txt
 echo "RIG ctltest_rc=$?"
@@ -455,6 +462,8 @@ INIT
 		"$kver: BARs moved $moves times by the VMM while 2 vCPUs read both placements inside the handlers (device value or all ones, never torn), then the guest plays bit-exact: $(get moves_bar_moves)$(get moves_bar_first_bad_read | sed "s/^./; first bad read: &/")"
 	result $([ "$(get detach_rc)" = 0 ]; echo $?) \
 		"$kver: detach mid-DMA: reader got an exact prefix ($(get detach_pcm_bytes_verified) bytes), then EOF"
+	result $([ "$(get stop_rc)" = 0 ] && [ "$(get stop_verdict)" = PASS ]; echo $?) \
+		"$kver: VM stopped mid-playback (AC97_DEV_SET_STOPPED, as QEMU's stop/cont) at sample $(get stop_stop_position): $(get stop_stop); then the rest bit-exact, every interrupt once"
 	ctl_pass=$(grep -cE '^CTL ok ' "$console.txt" || true)
 	grep -E '^CTL not ok ' "$console.txt" >&2 || true
 	result $([ "$(get ctltest_rc)" = 0 ] && [ "$ctl_pass" -gt 30 ]; echo $?) \

@@ -275,6 +275,27 @@ static void pcm_from_handle(int vm)
 	}
 }
 
+/* The VMM's stop and cont, and its machine reset: arguments checked, repeats harmless. */
+static void stop_and_reset(int vm)
+{
+	struct ac97_attach a = good(vm, new_efd());
+	struct ac97_dev_info info;
+	int h = ioctl(ctl, AC97_CTL_ATTACH, &a);
+
+	check(h >= 0, "attach for AC97_DEV_SET_STOPPED and AC97_DEV_RESET");
+	if (h < 0)
+		return;
+	EXPECT_ERR(EINVAL, ioctl_errno(h, AC97_DEV_SET_STOPPED, (void *)2), "AC97_DEV_SET_STOPPED 2");
+	EXPECT_ERR(EINVAL, ioctl_errno(h, AC97_DEV_RESET, (void *)1), "AC97_DEV_RESET with an argument");
+	check(!ioctl(h, AC97_DEV_SET_STOPPED, 1) && !ioctl(h, AC97_DEV_SET_STOPPED, 1) &&
+	      !ioctl(h, AC97_DEV_SET_STOPPED, 0) && !ioctl(h, AC97_DEV_SET_STOPPED, 0),
+	      "AC97_DEV_SET_STOPPED 1, 1, 0, 0: each accepted");
+	check(!ioctl(h, AC97_DEV_SET_STOPPED, 1) && !ioctl(h, AC97_DEV_RESET, 0) &&
+	      !ioctl(h, AC97_DEV_SET_STOPPED, 0) && !ioctl(h, AC97_DEV_GET_INFO, &info) &&
+	      !info.irq_level, "AC97_DEV_RESET while stopped, then resumed: the line low");
+	close(h);
+}
+
 /* Devices per VM are capped (module parameter max_per_vm, 4 by default). */
 static void per_vm_cap(void)
 {
@@ -408,6 +429,7 @@ int main(int argc, char **argv)
 	foreign_vm(vm, efd);
 	vm_closed_first(new_efd());
 	pcm_from_handle(vm);
+	stop_and_reset(vm);
 	per_vm_cap();
 	dirty_ring_refused(new_efd());
 	cycles(n);

@@ -4,7 +4,8 @@
  * the freestanding test guest (guest.bin) against it, while a second thread
  * reads the device's PCM node and checks every byte against the pattern.
  *
- *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-r] [-W PID,...] [-H N [-V N]] [-q] guest.bin
+ *   ac97-testvm [-s SECONDS] [-b BUF_SAMPLES] [-m] [-D MS] [-P MS] [-r] [-W PID,...]
+ *               [-H N [-V N]] [-C] [-q] guest.bin
  *
  *   -m     move the BARs after attaching (as a guest reprogramming PCI
  *          config would); the guest checks the old ranges no longer decode
@@ -14,6 +15,11 @@
  *          ones; then the guest plays at the first placement
  *   -D MS  detach the device MS milliseconds into playback, mid-DMA; the
  *          PCM reader must then see end of file after a clean prefix
+ *   -P MS  a third into playback, stop the VM for MS milliseconds as QEMU's
+ *          stop and cont do (the vCPU leaves KVM_RUN and parks, then
+ *          AC97_DEV_SET_STOPPED 1; 0 before it runs again): the device must
+ *          move no sample and raise no interrupt meanwhile, and the rest
+ *          must play as usual
  *   -H N   hostile guest: N rounds of attacks on the device (see guest.c);
  *          passes if the guest finishes and then its register sweep passes
  *   -V N   with -H: N more vCPUs race run/stop/reset/LVI/BDBAR meanwhile
@@ -131,6 +137,23 @@ struct pcm_check {
 
 static int quiet;
 static volatile sig_atomic_t detached;
+
+/*
+ * -P: the VMM stops the VM mid-playback, as QEMU's stop and cont do: the
+ * vCPU leaves KVM_RUN and parks, then the device is told; it is told
+ * again before the vCPU runs. What the device does meanwhile is measured.
+ */
+struct stopper {
+	struct vm *vm;
+	pthread_t vcpu_thread;
+	unsigned int after_ms, for_ms;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int requested, parked, done;	/* parked: 1 in vcpu_park(), -1 the guest is done */
+	struct ac97_dev_info before, after;
+};
+
+static struct stopper *stopping;
 static unsigned long strays;
 
 /* Does process @pid have @node, or the /dev/ac97pcm alias, open? */
@@ -525,6 +548,57 @@ static int capture_finish(struct vm *vm, struct cap_writer *w,
 	return ok ? 0 : 1;
 }
 
+/* The vCPU, out of KVM_RUN: wait while the VM is stopped. */
+static void vcpu_park(struct stopper *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->requested) {
+		st->parked = 1;
+		pthread_cond_broadcast(&st->cond);
+		while (st->requested)
+			pthread_cond_wait(&st->cond, &st->lock);
+		st->parked = 0;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void dev_info_or_die(struct vm *vm, struct ac97_dev_info *info)
+{
+	if (ioctl(vm->handle, AC97_DEV_GET_INFO, info) < 0)
+		die("AC97_DEV_GET_INFO");
+}
+
+/* Stop the vCPU, then the device; wait; the device, then the vCPU. */
+static void *stop_later(void *arg)
+{
+	struct stopper *st = arg;
+
+	usleep(st->after_ms * 1000);
+	pthread_mutex_lock(&st->lock);
+	st->requested = 1;
+	st->vm->run->immediate_exit = 1;	/* even if the signal lands outside KVM_RUN */
+	pthread_kill(st->vcpu_thread, SIGUSR1);
+	while (!st->parked)
+		pthread_cond_wait(&st->cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+	if (st->parked < 0)
+		return NULL;	/* the guest was done first: no stop (the verdict fails) */
+	if (ioctl(st->vm->handle, AC97_DEV_SET_STOPPED, 1) < 0)
+		die("AC97_DEV_SET_STOPPED 1");
+	dev_info_or_die(st->vm, &st->before);
+	usleep(st->for_ms * 1000);
+	dev_info_or_die(st->vm, &st->after);
+	if (ioctl(st->vm->handle, AC97_DEV_SET_STOPPED, 0) < 0)
+		die("AC97_DEV_SET_STOPPED 0");
+	pthread_mutex_lock(&st->lock);
+	st->vm->run->immediate_exit = 0;
+	st->requested = 0;
+	st->done = 1;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
 static int run_guest(struct vm *vm)
 {
 	uint32_t key = 0;
@@ -538,6 +612,8 @@ static int run_guest(struct vm *vm)
 		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && detached)
 				return EXIT_DETACHED;
+			if (errno == EINTR && stopping)
+				vcpu_park(stopping);
 			if (errno == EINTR)
 				continue;
 			die("KVM_RUN");
@@ -694,7 +770,9 @@ int main(int argc, char **argv)
 	pthread_t extra_thr[5];
 	int readers = 0;
 	struct detacher det = { 0 };
-	pthread_t reader, detach_thread;
+	struct stopper stop = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				.cond = PTHREAD_COND_INITIALIZER };
+	pthread_t reader, detach_thread, stop_thread;
 	int opt, rc, i, ok, move = 0, hostile_rounds = 0, nr_racers = 0;
 	struct racer racers[MAX_RACERS] = { 0 };
 	pthread_t racer_thr[MAX_RACERS];
@@ -705,7 +783,7 @@ int main(int argc, char **argv)
 	struct cap_writer writers[2] = { 0 };
 	static unsigned long discard[DIRTY_WORDS];
 
-	while ((opt = getopt(argc, argv, "s:b:qmM:D:rUW:H:V:C")) != -1) {
+	while ((opt = getopt(argc, argv, "s:b:qmM:D:rUW:H:V:CP:")) != -1) {
 		switch (opt) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': buf_samples = atoi(optarg); break;
@@ -719,15 +797,17 @@ int main(int argc, char **argv)
 		case 'H': hostile_rounds = atoi(optarg); break;
 		case 'V': nr_racers = atoi(optarg); break;
 		case 'C': capture = 1; break;
+		case 'P': stop.for_ms = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-q] guest.bin\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-P MS] [-q] guest.bin\n", argv[0]);
 			return 2;
 		}
 	}
 	if (optind >= argc || !buf_samples || buf_samples > 0xfffe ||
 	    nr_racers < 0 || nr_racers > MAX_RACERS ||
-	    (nr_racers && !hostile_rounds && !mv.moves) || (mv.moves && (!nr_racers || move))) {
-		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-q] guest.bin\n", argv[0]);
+	    (nr_racers && !hostile_rounds && !mv.moves) || (mv.moves && (!nr_racers || move)) ||
+	    (stop.for_ms && (hostile_rounds || capture || det.ms || mv.moves || stop.for_ms > 10000))) {
+		fprintf(stderr, "usage: %s [-s SECONDS] [-b BUF_SAMPLES] [-m] [-M MOVES -V RACERS] [-D MS] [-r] [-U] [-W PID,...] [-H ROUNDS [-V RACERS]] [-C] [-P MS] [-q] guest.bin\n", argv[0]);
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -736,7 +816,8 @@ int main(int argc, char **argv)
 	 * 1 s, a move well under 0.5 s. Kernels that are slow by design (lockdep
 	 * and KASAN on PREEMPT_RT, under TCG) stretch it by an integer factor.
 	 */
-	alarm((30 + 20 * seconds + hostile_rounds + mv.moves / 2) * time_scale());
+	alarm((30 + 20 * seconds + stop.for_ms / 1000 + hostile_rounds + mv.moves / 2) *
+	      time_scale());
 
 	dirty_logging = capture;
 	setup_vm(&vm, argv[optind]);
@@ -815,6 +896,17 @@ int main(int argc, char **argv)
 		}
 		dirty_log(&vm, discard);	/* from here on: the device's writes only */
 	}
+	if (stop.for_ms) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		sigaction(SIGUSR1, &sa, NULL);
+		stop.vm = &vm;
+		stop.vcpu_thread = pthread_self();
+		stop.after_ms = seconds * 1000 / 3;
+		stopping = &stop;
+		if (pthread_create(&stop_thread, NULL, stop_later, &stop))
+			die("pthread_create");
+	}
 	t0 = now_s();
 	watched_racers = racers;
 	watched_nr_racers = nr_racers;
@@ -827,6 +919,14 @@ int main(int argc, char **argv)
 	}
 	rc = run_guest(&vm);
 	t1 = now_s();
+	if (stop.for_ms) {
+		pthread_mutex_lock(&stop.lock);
+		if (!stop.done)
+			stop.parked = -1;
+		pthread_cond_broadcast(&stop.cond);
+		pthread_mutex_unlock(&stop.lock);
+		pthread_join(stop_thread, NULL);
+	}
 	if (mv.moves)
 		pthread_join(mover_thread, NULL);
 	for (i = 0; i < nr_racers; i++) {
@@ -925,6 +1025,15 @@ int main(int argc, char **argv)
 		return ok ? 0 : 1;
 	}
 
+	if (stop.for_ms) {
+		printf("RESULT stop=%u ms after %u ms: moved %llu samples, %llu raises, %llu thread runs\n",
+		       stop.for_ms, stop.after_ms,
+		       (unsigned long long)(stop.after.samples - stop.before.samples),
+		       (unsigned long long)(stop.after.irq_raises - stop.before.irq_raises),
+		       (unsigned long long)(stop.after.engine_wakeups - stop.before.engine_wakeups));
+		printf("RESULT stop_position=%llu of %u samples\n",
+		       (unsigned long long)stop.before.samples, p->total_samples);
+	}
 	for (i = 0; i < nr_racers; i++)
 		racers_ok &= racers[i].rc == 0;
 	ok = rc == 0 && vm.results[TV_R_SWEEP_FAILS] == 0 &&
@@ -944,6 +1053,12 @@ int main(int argc, char **argv)
 			   extra[3].samples == pc.samples && !extra[3].mismatches &&
 			   extra[4].samples == pc.samples && !extra[4].mismatches)) &&
 	     (move || strays == 0) &&
+	     /* stopped mid-stream: nothing moved, no interrupt, then the rest */
+	     (!stop.for_ms || (stop.done && stop.after.samples == stop.before.samples &&
+			       stop.after.irq_raises == stop.before.irq_raises &&
+			       stop.before.samples > 0 &&
+			       stop.before.samples < p->total_samples &&
+			       t1 - t0 >= seconds + stop.for_ms / 1000.0)) &&
 	     (!mv.moves || (mv.done == mv.moves && racers_ok &&
 			    vm.results[TV_R_RACERS_PARKED] == (uint32_t)nr_racers &&
 			    p->bar_reads[TV_BAR_READ_BAD] == 0 &&

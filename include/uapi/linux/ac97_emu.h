@@ -205,5 +205,24 @@ struct ac97_dev_info {
  * handle may hear its VM, and may pass the fd on.
  */
 #define AC97_DEV_OPEN_PCM	_IO(AC97_IOC_MAGIC, 0x13)
+/*
+ * On a device handle: the VM's vCPUs are stopped (argument 1; a VMM's stop,
+ * a migration's last phase) or are about to run again (0). Call it after
+ * stopping them and before running them again. While stopped the device
+ * moves no sample in either direction and signals no interrupt (one due
+ * meanwhile is signalled on the resume); its clocks then go on from the
+ * sample each function had reached, so the guest sees no jump in its
+ * position. Registers keep their values. Any other argument: -EINVAL.
+ */
+#define AC97_DEV_SET_STOPPED	_IO(AC97_IOC_MAGIC, 0x14)
+/*
+ * On a device handle: the VMM reset its machine (argument 0). The device
+ * returns to its power-on state, as after a PCI reset: every function
+ * stopped and reset, the codec's registers at their defaults, GLOB_CNT 0,
+ * the interrupt line low. BAR placement, the PCM streams, their readers and
+ * writers, and a stop stay. The VMM resets its irqchip too: an interrupt in
+ * service is not waited for.
+ */
+#define AC97_DEV_RESET		_IO(AC97_IOC_MAGIC, 0x15)
 
 #endif /* _UAPI_LINUX_AC97_EMU_H */
