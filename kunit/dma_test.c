@@ -52,6 +52,16 @@ static void play_bd(struct play *p, unsigned int i, u32 samples, u32 ctl)
 	p->next_gpa += ALIGN(samples * 2, 8);
 }
 
+/* Two buffers, the second the last valid one, PCM out running with IOCE. */
+static void play_two(struct play *p, u32 first, u32 first_ctl, u32 second,
+		     u32 second_ctl)
+{
+	play_bd(p, 0, first, first_ctl);
+	play_bd(p, 1, second, second_ctl);
+	bm_wb(p->dev, PO(AC97_BM_LVI), 1);
+	bm_wb(p->dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+}
+
 static void advance(struct play *p, u64 ns)
 {
 	p->dev->manual_now_ns += ns;
@@ -222,10 +232,7 @@ static void dma_host_stop_resume(struct kunit *test)
 	u64 wpos;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
-	play_bd(&p, 0, 960, AC97_BD_IOC);
-	play_bd(&p, 1, 960, AC97_BD_IOC);
-	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
-	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	play_two(&p, 960, AC97_BD_IOC, 960, AC97_BD_IOC);
 	advance(&p, 5 * MS);
 	KUNIT_EXPECT_EQ(test, bm_rw(p.dev, PO(AC97_BM_PICB)), 480);
 	ac97_dev_set_stopped(p.dev, true);
@@ -273,10 +280,7 @@ static void dma_host_reset(struct kunit *test)
 	u64 wpos;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
-	play_bd(&p, 0, 960, AC97_BD_IOC);
-	play_bd(&p, 1, 48000, 0);
-	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
-	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	play_two(&p, 960, AC97_BD_IOC, 48000, 0);
 	advance(&p, 20 * MS);
 	KUNIT_EXPECT_TRUE(test, p.g->irq_level);
 	KUNIT_EXPECT_EQ(test, nam_rw(p.dev, AC97_MASTER), 0);
@@ -397,10 +401,7 @@ static void dma_reset_while_running(struct kunit *test)
 	int i;
 
 	play_setup(test, &p, AC97_DEV_MANUAL);
-	play_bd(&p, 0, 48000, AC97_BD_IOC);
-	play_bd(&p, 1, 48000, AC97_BD_IOC);
-	bm_wb(p.dev, PO(AC97_BM_LVI), 1);
-	bm_wb(p.dev, PO(AC97_BM_CR), AC97_CR_RPBM | AC97_CR_IOCE);
+	play_two(&p, 48000, AC97_BD_IOC, 48000, AC97_BD_IOC);
 	for (i = 0; i < 600; i++)
 		advance(&p, MS);
 	KUNIT_EXPECT_EQ(test, bm_rb(p.dev, PO(AC97_BM_CIV)), 1);
