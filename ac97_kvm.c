@@ -258,10 +258,12 @@ out:
 
 /*
  * A stopped VM gets no interrupt (a migration would carry it in the
- * irqchip's state); the assert is held for the resume. Against a resume
- * at the same moment (kvm_resume_irq()): each side writes its bit, then
- * reads the other's, so at least one of them asserts; two asserts are
- * one, by AC97_IRQ_IN_SERVICE.
+ * irqchip's state); the assert is held for the resume. Callers: the DMA
+ * thread and vCPUs (set_irq, under the device's lock) and the resample and
+ * unhandled work items, any of them at once. Against a resume at the same
+ * moment (kvm_set_stopped()): each side writes its bit, then reads the
+ * other's, so at least one of them asserts; two asserts are one, by
+ * AC97_IRQ_IN_SERVICE.
  */
 static bool irq_held(struct ac97_kvm *ak)
 {
@@ -963,6 +965,16 @@ static long handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 	case AC97_DEV_OPEN_PCM:
 		return arg ? -EINVAL : ac97_pcm_open_fd(ak->dev);
+	/*
+	 * SET_STOPPED, RESET: whoever holds the handle (the VMM, or whom it
+	 * passed it to), io_uring included; ak->lock makes concurrent calls
+	 * one after the other, the last one winning, and the handle's
+	 * reference keeps ak and its device alive for the call. They race
+	 * the DMA thread, the vCPUs and the resample work only through the
+	 * device's lock and the irq_state bits (irq_held()). A raise by the
+	 * DMA thread between a reset's end of service and the line going low
+	 * can reach a guest that is being reset: harmless.
+	 */
 	case AC97_DEV_SET_STOPPED:
 		if (arg > 1)
 			return -EINVAL;
