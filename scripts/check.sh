@@ -24,6 +24,7 @@ SUITES=(
 	"scripts/nested-rig.sh"
 	"scripts/nested-rig.sh --debug"
 	"scripts/linux-guest.sh"
+	"scripts/qemu-guest.sh"
 	"scripts/bench.sh --smoke"
 )
 

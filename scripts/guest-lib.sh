@@ -20,7 +20,8 @@ copy_program() {
 
 # L2 root in $1 from kernel tree $2: busybox, the sound modules, aplay and
 # amixer with ALSA's configuration, and an init that runs /pre.sh if the
-# caller adds one, loads the driver, sets the mixer to 0 dB, runs /play.sh
+# caller adds one, loads the driver (options: /intel8x0.opts if the caller
+# adds one), sets the mixer to 0 dB, runs /play.sh
 # (which the caller adds) and reboots.
 make_l2_root() {
 	local l2=$1 tree=$2 m
@@ -40,7 +41,11 @@ mount -t devtmpfs dev /dev
 export PATH=/bin
 [ -f /pre.sh ] && . /pre.sh	# before the driver binds (the benchmark's probe)
 for m in soundcore snd snd-timer snd-pcm ac97_bus snd-ac97-codec; do insmod /mod/$m.ko; done
-insmod /mod/snd-intel8x0.ko inside_vm=1 ac97_clock=48000
+# The driver's options: /intel8x0.opts if the caller adds one (QEMU's
+# subsystem ID tells the driver it runs in a VM; ac97-vmm's does not).
+opts="inside_vm=1 ac97_clock=48000"
+[ -f /intel8x0.opts ] && opts=$(cat /intel8x0.opts)
+insmod /mod/snd-intel8x0.ko $opts
 echo "L2 card: $(head -n 2 /proc/asound/cards | tail -n 1 | sed 's/^ *//')"
 # ALSA starts the AC'97 mixer muted; 31 and 23 are 0 dB on Master and PCM.
 amixer -q -c 0 sset Master 31 unmute
