@@ -8,6 +8,7 @@
 #   make bench           ac97-emu vs QEMU's AC'97 vs the KVM floor; out/bench/bench.md
 #   make fuzz            the device model under libFuzzer for an hour (FUZZ_SECONDS=)
 #   make demo            the whole stack end to end; results in out/demo/
+#   make demo-qemu       the same with the guest under QEMU's -device ac97-kvm
 #   make install         module (modules_install + depmod), udev rule, uapi header, ac97play, ac97rec
 #   make dkms-install    register with DKMS: rebuilt for every installed kernel
 #   make uninstall       undo either
@@ -70,6 +71,9 @@ check-flavours:
 demo:
 	scripts/demo.sh
 
+demo-qemu:
+	scripts/demo.sh --qemu
+
 bench:
 	scripts/bench.sh
 
@@ -77,4 +81,4 @@ FUZZ_SECONDS ?= 3600
 fuzz:
 	scripts/fuzz.sh --long $(FUZZ_SECONDS)
 
-.PHONY: all modules clean check check-kunit check-debug check-flavours bench fuzz demo install dkms-install uninstall
+.PHONY: all modules clean check check-kunit check-debug check-flavours bench fuzz demo demo-qemu install dkms-install uninstall

@@ -18,6 +18,66 @@ copy_program() {
 	done
 }
 
+# The playback half of the Linux guest's sequence, as play-script text
+# (analyze-capture.py's PLAN): test44 at 0 dB, three tones through Master
+# and PCM steps, one with Master muted, then pause.wav paused and resumed
+# mid-stream. The play script defines play, mix and level, and "after",
+# which runs after test44 and after the pause.
+l2_playback_steps() {
+	cat <<'STEPS'
+play test44
+after test44
+mix Master 25
+echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
+play tone1
+mix Master 31
+mix PCM 20
+echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
+play tone2
+mix PCM 27
+echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
+play tone3
+mix PCM 23
+mix Master mute
+play tone4
+mix Master unmute
+echo "L2 play pause"
+pcm-pause hw:0,0 /a/pause.wav 1.0 0.5 2>&1 | sed 's/^/L2 pause: /'
+after "tones and pause"
+STEPS
+}
+
+# L1's /l1-start.sh, which its init sources first (mounts, KVM and
+# ac97_emu.ko, one idle VM for the whole boot, then "RIG L1 up"), and
+# /l1-end.sh, which it sources last (/tmp/cap out on the second serial
+# port as a tar, the kernel log, power off), in root $1.
+write_l1_start_end() {
+	cat >"$1/l1-start.sh" <<'START'
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+export PATH=/bin
+for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
+# One idle VM for the whole boot: L2's VM then flips no static key when it
+# comes and goes (kvm-keeper.c; README, "Known limits").
+kvm-keeper >/tmp/keeper.txt 2>&1 &
+for i in $(seq 50); do grep -q 'KEEPER up' /tmp/keeper.txt && break; sleep 0.1; done
+echo "RIG keeper=$(grep -q 'KEEPER up' /tmp/keeper.txt && echo up || cat /tmp/keeper.txt)"
+echo "RIG L1 up"
+mkdir -p /tmp/cap
+START
+	cat >"$1/l1-end.sh" <<'END'
+stty -F /dev/ttyS1 raw -echo
+tar -c -C /tmp cap >/dev/ttyS1
+echo "RIG sent=yes"
+echo "=== DMESG BEGIN"
+dmesg
+echo "=== DMESG END"
+poweroff -f
+END
+}
+
 # L2 root in $1 from kernel tree $2: busybox, the sound modules, aplay and
 # amixer with ALSA's configuration, and an init that runs /pre.sh if the
 # caller adds one, loads the driver (options: /intel8x0.opts if the caller
@@ -87,21 +147,10 @@ make_l1_root() {
 	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
 	cp "$l2initrd" "$l1/l2/initrd.gz"
 	echo "${AC97_L2_CMDLINE:-quiet loglevel=3}" >"$l1/l2/cmdline"
+	write_l1_start_end "$l1"
 	cat >"$l1/init" <<'INIT'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-export PATH=/bin
-for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
-# One idle VM for the whole boot: L2's VM then flips no static key when it
-# comes and goes (kvm-keeper.c; README, "Known limits").
-kvm-keeper >/tmp/keeper.txt 2>&1 &
-for i in $(seq 50); do grep -q 'KEEPER up' /tmp/keeper.txt && break; sleep 0.1; done
-echo "RIG keeper=$(grep -q 'KEEPER up' /tmp/keeper.txt && echo up || cat /tmp/keeper.txt)"
-echo "RIG L1 up"
-mkdir -p /tmp/cap
+. /l1-start.sh
 ac97-capture -w 300 /tmp/cap >/tmp/segments.txt &
 cap=$!
 player=
@@ -172,15 +221,31 @@ if [ -n "$recl" ]; then
 	sort /tmp/loop-aplay.txt 2>/dev/null | uniq -c | head -n 5 | sed 's/^/RIG loop aplay: /'
 fi
 sed 's/^/RIG /' /tmp/segments.txt
-stty -F /dev/ttyS1 raw -echo
-tar -c -C /tmp cap >/dev/ttyS1
-echo "RIG sent=yes"
-echo "=== DMESG BEGIN"
-dmesg
-echo "=== DMESG END"
-poweroff -f
+. /l1-end.sh
 INIT
 	chmod +x "$l1/init"
+}
+
+# L1 root in $1 for a QEMU guest: kernel tree $2's KVM modules, ac97_emu.ko
+# $3, L2's kernel and initramfs $4, QEMU $5 with its libraries and the
+# firmware it loads, kvm-keeper $6, /l1-start.sh and /l1-end.sh
+# (write_l1_start_end). The caller writes the init.
+make_l1_qemu_base() {
+	local l1=$1 tree=$2 ko=$3 l2initrd=$4 qemu=$5 keeper=$6 kver m f
+	kver=$(ls "$tree/lib/modules")
+	mkdir -p "$l1"/{bin,proc,sys,dev,tmp,mod,l2,usr/share/qemu}
+	cp /bin/busybox "$l1/bin/"
+	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$l1/mod"; done
+	cp "$ko" "$l1/mod/"
+	cp "$keeper" "$l1/bin/"
+	copy_program "$qemu" "$l1"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
+		 /usr/share/qemu/linuxboot_dma.bin; do
+		cp -L "$f" "$l1/usr/share/qemu/"
+	done
+	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
+	cp "$l2initrd" "$l1/l2/initrd.gz"
+	write_l1_start_end "$l1"
 }
 
 # Boot L1 (vmlinuz $1, initramfs $2), writing the console to $3/console.log
@@ -209,4 +274,22 @@ run_stack() {
 	mkdir -p "$dir/out"
 	tar -x -C "$dir/out" -f "$dir/capture.tar" 2>/dev/null || true
 	return $qrc
+}
+
+# Boot the stack (run_stack: vmlinuz $1, initramfs $2, directory $3) for
+# kernel version $4, L2 running under $5, and report: the time taken (sets
+# secs), whether L1 ran its init to the end (a result), the console's RIG
+# and L2 lines.
+boot_and_report() {
+	local start qrc retried=
+	log "booting $4: L1 in QEMU (TCG), L2 Linux in $5"
+	start=$(date +%s)
+	run_stack "$1" "$2" "$3" && qrc=0 || qrc=$?
+	secs=$(($(date +%s) - start))
+	log "$4: QEMU (L1) exited $qrc after $secs s"
+	[ -f "$3/console.log.died" ] &&
+		retried=" (booted twice: the first died of TCG's int3 artefact, RETRIED)"
+	result $(l1_finished "$3/console.txt"; echo $?) "$4: L1 runs its init to the end$retried"
+	grep -E '^(RIG|L2) ' "$3/console.txt" | grep -vE '^RIG SEGMENT|^L2 (aplay|arecord): (Playing|Recording)' |
+		sed "s/^/  [$4] /"
 }

@@ -64,6 +64,7 @@ rec() {
 # The card's line, and how often its handler found nothing pending so far.
 irq=$(grep -E 'intel8x0' /proc/interrupts | head -n 1 | cut -d: -f1 | tr -d ' ')
 unhandled() { echo "L2 unhandled after $1: $(sed -n 's/^unhandled *//p' /proc/irq/$irq/spurious 2>/dev/null)"; }
+after() { unhandled "$1"; }
 # Record the line input at 0 dB: L1's ac97rec feeds it.
 amixer -q -c 0 cset name='Capture Source' Line
 mix Capture 0 cap
@@ -99,25 +100,9 @@ for g in 1 8 15; do
 	echo "L2 gain step $g nominal $(level Capture | tr -d '[]dB'): $(pcm-find -g /tmp/gain$g.wav /r/loop48.wav 2>&1)"
 done
 mix Capture 0 cap
-play test44
-unhandled test44
-mix Master 25
-echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-play tone1
-mix Master 31
-mix PCM 20
-echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-play tone2
-mix PCM 27
-echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-play tone3
-mix PCM 23
-mix Master mute
-play tone4
-mix Master unmute
-echo "L2 play pause"
-pcm-pause hw:0,0 /a/pause.wav 1.0 0.5 2>&1 | sed 's/^/L2 pause: /'
-unhandled "tones and pause"
+PLAY
+	l2_playback_steps >>"$k/l2root/play.sh"
+	cat >>"$k/l2root/play.sh" <<'PLAY'
 # The card's interrupts, and those its handler found nothing pending for
 # (the kernel's "unhandled": spurious). This guest has no ACPI: an 8259,
 # which is EOI'd before the handler runs.
@@ -128,19 +113,8 @@ PLAY
 	make_l1_root "$k/l1root" "$tree" "$k/src/ac97_emu.ko" "$work" "$k/l2-initrd.gz"
 	pack_initramfs "$k/l1root" "$k/l1-initrd.gz"
 
-	log "booting $kver: L1 in QEMU (TCG), L2 Linux in ac97-vmm"
-	start=$(date +%s)
 	console=$k/console.txt
-	set +e
-	run_stack "$tree/boot/vmlinuz-$kver" "$k/l1-initrd.gz" "$k"
-	qrc=$?
-	set -e
-	secs=$(($(date +%s) - start))
-	log "$kver: QEMU exited $qrc after $secs s"
-	retried=
-	[ -f "$k/console.log.died" ] && retried=" (booted twice: the first died of TCG's int3 artefact, RETRIED)"
-	result $(l1_finished "$console"; echo $?) "$kver: L1 runs its init to the end$retried"
-	grep -E '^(RIG|L2) ' "$console" | grep -v '^RIG SEGMENT' | sed "s/^/  [$kver] /"
+	boot_and_report "$tree/boot/vmlinuz-$kver" "$k/l1-initrd.gz" "$k" "$kver" "ac97-vmm"
 	get() { grep -E "^RIG $1=" "$console" | tail -n1 | cut -d= -f2-; }
 
 	# The host's two copies, each checked item by item (analyze-capture.py):

@@ -75,6 +75,7 @@ cmos() {	# $1: write it; none: read
 	fi
 }
 mix() { amixer -q -c 0 sset "$@"; }
+after() { :; }
 level() { amixer -c 0 sget "$1" | grep -oE '\[-?[0-9.]+dB\]' | head -n 1; }
 play() {
 	echo "L2 play $1"
@@ -109,23 +110,7 @@ case "$boot" in
 	rec mic48 hw:0,1 2 48000 &
 	rec rec44 hw:0,0 2 44100
 	wait
-	play test44
-	mix Master 25
-	echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-	play tone1
-	mix Master 31
-	mix PCM 20
-	echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-	play tone2
-	mix PCM 27
-	echo "L2 mixer Master=$(level Master) PCM=$(level PCM)"
-	play tone3
-	mix PCM 23
-	mix Master mute
-	play tone4
-	mix Master unmute
-	echo "L2 play pause"
-	pcm-pause hw:0,0 /a/pause.wav 1.0 0.5 2>&1 | sed 's/^/L2 pause: /'
+	. /playback-steps.sh
 	irqs
 	warnings
 	cmos 1
@@ -154,20 +139,11 @@ esac
 PLAY
 }
 
-# L1: KVM, ac97-emu, QEMU with its libraries, firmware and ALSA's files.
+# L1: make_l1_qemu_base's, and ALSA's files for the audiodev.
 make_l1_qemu_root() {	# $1 root, $2 kernel tree, $3 ac97_emu.ko, $4 L2 initramfs
-	local l1=$1 tree=$2 ko=$3 l2initrd=$4 kver m f
-	kver=$(ls "$tree/lib/modules")
-	mkdir -p "$l1"/{bin,proc,sys,dev,tmp,mod,l2,etc,usr/share/qemu}
-	cp /bin/busybox "$l1/bin/"
-	for m in irqbypass ccp kvm kvm-amd; do copy_module "$tree" "$m" "$l1/mod"; done
-	cp "$ko" "$l1/mod/"
-	cp "$work/kvm-keeper" "$l1/bin/"
-	copy_program "$qemu_bin" "$l1"
-	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
-		 /usr/share/qemu/linuxboot_dma.bin; do
-		cp -L "$f" "$l1/usr/share/qemu/"
-	done
+	local l1=$1
+	make_l1_qemu_base "$@" "$qemu_bin" "$work/kvm-keeper"
+	mkdir -p "$l1/etc"
 	cp -r /usr/share/alsa "$l1/usr/share/"
 	cp "$work/feed/feed.raw" "$l1/feed.raw"
 	# Playback: one new file per voice QEMU opens (truncate false adds .0001, ...).
@@ -187,22 +163,11 @@ pcm.ac97in {
 	format "raw"
 }
 ALSA
-	cp "$tree/boot/vmlinuz-$kver" "$l1/l2/vmlinuz"
-	cp "$l2initrd" "$l1/l2/initrd.gz"
 	cat >"$l1/init" <<'INIT'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+. /l1-start.sh
 mount -t tracefs tracefs /sys/kernel/tracing
-export PATH=/bin
-for m in irqbypass ccp kvm kvm-amd ac97_emu; do insmod /mod/$m.ko || echo "RIG insmod $m failed"; done
-kvm-keeper >/tmp/keeper.txt 2>&1 &
-for i in $(seq 50); do grep -q 'KEEPER up' /tmp/keeper.txt && break; sleep 0.1; done
-echo "RIG keeper=$(grep -q 'KEEPER up' /tmp/keeper.txt && echo up || cat /tmp/keeper.txt)"
-echo "RIG L1 up"
-mkdir -p /tmp/out /tmp/cap
+mkdir -p /tmp/out
 T=/sys/kernel/tracing
 echo 16384 >$T/buffer_size_kb
 mkfifo /tmp/mon.in /tmp/mon.out
@@ -270,13 +235,7 @@ for f in $(for f in /tmp/out/ac97out-*; do [ -s "$f" ] && echo "$(stat -c %Y "$f
 	mv "$f" /tmp/cap/$(printf 'seg-%03d-%s.raw' $n "$fmt")
 	echo "RIG segment $n $fmt $(stat -c %s /tmp/cap/seg-$(printf %03d $n)-$fmt.raw) from $(basename $f)"
 done
-stty -F /dev/ttyS1 raw -echo
-tar -c -C /tmp cap >/dev/ttyS1
-echo "RIG sent=yes"
-echo "=== DMESG BEGIN"
-dmesg
-echo "=== DMESG END"
-poweroff -f
+. /l1-end.sh
 INIT
 	chmod +x "$l1/init"
 }
@@ -300,23 +259,13 @@ for meta in $KERNELS; do
 	mkdir -p "$k/l2root/r"
 	cp "$work/feed/"*.wav "$k/l2root/r/"
 	write_play_script "$k/l2root/play.sh"
+	l2_playback_steps >"$k/l2root/playback-steps.sh"
 	pack_initramfs "$k/l2root" "$k/l2-initrd.gz"
 	make_l1_qemu_root "$k/l1root" "$tree" "$k/src/ac97_emu.ko" "$k/l2-initrd.gz"
 	pack_initramfs "$k/l1root" "$k/l1-initrd.gz"
 
-	log "booting $kver: L1 in QEMU (TCG), L2 Linux in QEMU + ac97-kvm"
-	start=$(date +%s)
 	console=$k/console.txt
-	set +e
-	run_stack "$tree/boot/vmlinuz-$kver" "$k/l1-initrd.gz" "$k"
-	qrc=$?
-	set -e
-	secs=$(($(date +%s) - start))
-	log "$kver: QEMU (L1) exited $qrc after $secs s"
-	retried=
-	[ -f "$k/console.log.died" ] && retried=" (booted twice: the first died of TCG's int3 artefact, RETRIED)"
-	result $(l1_finished "$console"; echo $?) "$kver: L1 runs its init to the end$retried"
-	grep -E '^(RIG|L2) ' "$console" | grep -vE '^L2 (aplay|arecord): (Playing|Recording)' | sed "s/^/  [$kver] /"
+	boot_and_report "$tree/boot/vmlinuz-$kver" "$k/l1-initrd.gz" "$k" "$kver" "QEMU + ac97-kvm"
 	get() { grep -E "^RIG $1=" "$console" | tail -n1 | cut -d= -f2-; }
 
 	python3 "$AC97_ROOT/scripts/analyze-capture.py" "$k/out/cap" "$work/audio" >"$k/analysis.txt" 2>&1 || true
