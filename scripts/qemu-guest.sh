@@ -34,6 +34,14 @@ qemu_bin=$("$AC97_ROOT/scripts/qemu-build.sh" | tail -n 1)
 
 work=$AC97_CACHE/run/qemu-guest
 rm -rf "$work" && mkdir -p "$work/audio" "$work/rec" "$work/feed"
+# The device in QEMU's style: QEMU's own checkpatch.pl, from the source it was built from.
+mkdir -p "$work/qemu-checkpatch"
+tar -xf "$(ls "$AC97_CACHE"/qemu-src/qemu_*.orig.tar.xz | sort -V | tail -n 1)" -C "$work/qemu-checkpatch" \
+	--wildcards '*/scripts/checkpatch.pl'
+perl "$work"/qemu-checkpatch/*/scripts/checkpatch.pl --no-tree -f "$AC97_ROOT/qemu/ac97-kvm.c" \
+	>"$work/qemu-checkpatch.txt" 2>&1 && rc=0 || rc=1
+[ "$rc" = 0 ] || cat "$work/qemu-checkpatch.txt" >&2
+result $rc "qemu/ac97-kvm.c: QEMU's checkpatch.pl: $(tail -n 1 "$work/qemu-checkpatch.txt")"
 log "building tools and test audio"
 make -s -C "$AC97_ROOT/tools" OUT="$work" all linux play >/dev/null || die "tools build failed"
 python3 "$AC97_ROOT/scripts/make-test-audio.py" "$work/audio"
