@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ac97-kvm: an Intel 82801AA AC'97 whose registers and DMA run in the host
  * kernel (the ac97-emu module), for KVM guests
@@ -11,6 +12,20 @@
  * module and written to the audiodev, PCM in and mic in are read from the
  * audiodev and written to the module's capture sources. Volume and mute are
  * the guest codec's, applied by the module: QEMU's voices stay at 0 dB.
+ *
+ * Who calls what: everything here runs with QEMU's big lock held, so no two
+ * of these run at once: realize/exit (machine creation, device_add/del),
+ * config writes and the unclaimed-port handlers (a vCPU thread), the audio
+ * callbacks and the reopen bottom half (the main loop), the VM state
+ * handler and reset. The module's side serialises its own: each file
+ * (handle, PCM reader, each capture writer) is this device's alone, opened
+ * at realize and closed at exit; closing the handle detaches the device,
+ * after which the module fails the PCM fds' calls (AC97_PCM_READ returns 0,
+ * a write -ENODEV), which the callbacks treat as "nothing to move". The
+ * bottom half is deleted before the voices it reopens are closed.
+ *
+ * Style: QEMU's (scripts/checkpatch.pl of the QEMU tree; qemu-guest.sh runs
+ * it), not the kernel's.
  *
  * Copyright (c) 2026 The ac97-emu authors
  *
