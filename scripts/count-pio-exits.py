@@ -16,6 +16,12 @@ to userspace, on the next entry). LO-HI are the port ranges that matter
 
     accesses=N io_exits=N exits_in_ranges=N unattributed=N exit_ports=PORT:N ...
 
+The window is each vCPU thread's first traced guest exit onwards: an exit
+to userspace before it began before the trace did (its guest exit was not
+traced yet, the events being switched on one at a time). The trace must be
+frozen as a whole (tracing_on 0) before its events are switched off, or the
+last exits lose their guest exit the same way.
+
 accesses: kvm_pio events in the ranges; io_exits: all KVM_EXIT_IO exits;
 exits_in_ranges: those on a port in the ranges; unattributed: those whose
 guest exit was not a port access (or is not in the trace; they could be
@@ -47,7 +53,7 @@ def count(lines, ranges):
         elif event == 'kvm_pio':
             pio = PIO.search(text)
             accesses += bool(pio) and inside(int(pio.group(1), 16))
-        elif 'KVM_EXIT_IO' in text:
+        elif 'KVM_EXIT_IO' in text and thread in port_of:
             io_exits += 1
             exit_ports[port_of.get(thread)] += 1
             port_of[thread] = None
@@ -107,6 +113,12 @@ def self_test():
         ('an I/O exit after a non-I/O guest exit is not the device\'s',
          access(7, 'write', 0xc11b) + hlt + [ev(7, 'kvm_userspace_exit: reason KVM_EXIT_IO (2)')],
          (1, 1, 0)),
+        ('an I/O exit before the thread\'s first traced guest exit is outside the window',
+         [ev(7, 'kvm_userspace_exit: reason KVM_EXIT_IO (2)')] + access(7, 'write', 0x3f8, True),
+         (0, 1, 0)),
+        ('a second I/O exit after one guest exit is unattributed, not the device\'s',
+         access(7, 'write', 0xc11b, True) + [ev(7, 'kvm_userspace_exit: reason KVM_EXIT_IO (2)')],
+         (1, 2, 1)),
     ]
     # (accesses, io_exits, exits_in_ranges); the last case's exit is unattributed.
     failed = 0

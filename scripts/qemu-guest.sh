@@ -198,6 +198,9 @@ watch_l2() {
 		"L2 played test48")
 			[ -e /tmp/trace.done ] && continue
 			touch /tmp/trace.done
+			# Freeze the buffer first: events switched off one by one
+			# leave exits to userspace whose guest exit went untraced.
+			echo 0 >$T/tracing_on
 			echo 0 >$T/events/kvm/enable
 			gzip -c $T/trace >/tmp/cap/trace.gz
 			echo "RIG trace lines=$(wc -l <$T/trace)"

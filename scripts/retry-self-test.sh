@@ -3,7 +3,8 @@
 # l1_died_of_tcg): only TCG's stale-code int3 oops, as the console's first
 # report, is retried, once; a report that names ac97-emu, KVM's I/O bus, an
 # allocator, memory corruption, KASAN/UBSAN/refcount, an earlier WARNING, a
-# debug kernel, a hang, a clean end or a second death are not; a retried
+# debug kernel, a hang elsewhere, a clean end or a second death are not;
+# a hang whose dump shows every CPU trapping on that int3 is; a retried
 # boot, and only that, is announced with "RETRIED". QEMU is replaced by a
 # stub that writes a scripted console.
 set -uo pipefail
@@ -74,6 +75,29 @@ EOF2
 hang() {
 	echo 'RIG load=ok'
 }
+# Hangs with a dump ($console.hang, as qemu_tcg_once writes it): the stale
+# int3 trapped over and over (both CPUs in the handler or at the site, in
+# every look; seen on 6.1), the same with one CPU in our code, and a plain
+# idle hang.
+HANG_INT3='look 0 cpu 0: RIP asm_exc_int3+0x0; stack: __schedule+0x2ac < 0xffffffff82a03e48 < schedule_idle+0x26 < do_idle+0x166
+look 0 cpu 1: RIP __schedule+0x2ab; stack: schedule_idle+0x26 < do_idle+0x166 < cpu_startup_entry+0x26
+look 1 cpu 0: RIP exc_int3+0x4e; stack: irqentry_nmi_exit+0x5 < asm_exc_int3+0x35 < __schedule+0x2ab < __schedule+0x2ac
+look 1 cpu 1: RIP exc_int3+0x4e; stack: irqentry_nmi_exit+0x5 < asm_exc_int3+0x35 < __schedule+0x2ab < __schedule+0x2ac
+look 2 cpu 0: RIP asm_exc_int3+0x3; stack: __schedule+0x2ac < schedule_idle+0x26 < do_idle+0x166
+look 2 cpu 1: RIP exc_int3+0x4e; stack: irqentry_nmi_exit+0x5 < asm_exc_int3+0x35 < __schedule+0x2ab'
+hang_int3() {
+	echo 'RIG load=ok'
+	printf 'L1 HUNG: its console said nothing for 300 s; where its CPUs are:\n%s\n' "$HANG_INT3" >"$console.hang"
+}
+hang_int3_ours() {
+	echo 'RIG load=ok'
+	sed '3s/^look 1 cpu 0: .*/look 1 cpu 0: RIP ac97_dma_step+0x51; stack: ac97_dma_thread+0x90 < kthread+0xd2/' \
+		<<<"$HANG_INT3" >"$console.hang"
+}
+hang_idle() {
+	echo 'RIG load=ok'
+	sed 's/RIP [^;]*;/RIP native_safe_halt+0xb (halted);/' <<<"$HANG_INT3" >"$console.hang"
+}
 
 # The stub: boot N writes the console that $SCRIPT's word N names, exits 0
 # (or 124 for "hang", as timeout(1) would).
@@ -82,8 +106,9 @@ qemu_tcg_once() {
 	n=$(($(cat "$tmp/boots") + 1))
 	echo "$n" >"$tmp/boots"
 	what=$(echo "$SCRIPT" | cut -d' ' -f"$n")
+	rm -f "$console.hang"
 	"$what" >"$console"
-	[ "$what" = hang ] && return 124
+	case "$what" in hang*) return 124 ;; esac
 	return 0
 }
 
@@ -114,7 +139,12 @@ check "warn_then_int3 clean_end" 1 0 "an int3 oops after an earlier WARNING is n
 check "kasan_then_panic clean_end" 1 0 "a KASAN report is not retried"
 check "death_ours clean_end" 1 0 "a panic in ac97_emu's code is not retried"
 check "death_bus clean_end" 1 0 "a page fault in KVM's I/O bus is not retried"
-check "hang clean_end" 1 0 "a hang (timeout) is not retried"
+check "hang clean_end" 1 0 "a hang (timeout) without a dump is not retried"
+check "hang_idle clean_end" 1 0 "a hang with both CPUs idle is not retried"
+check "hang_int3 clean_end" 2 1 "a hang with every CPU in every look trapping on the stale int3 (or at its site) is retried once"
+check "hang_int3_ours clean_end" 1 0 "the same hang with a CPU in ac97_emu's code is not retried"
+check "hang_int3 hang_int3" 2 0 "a second int3 hang is not retried"
+AC97_NO_RETRY=1 check "hang_int3 clean_end" 1 0 "a debug kernel's int3 hang is not retried"
 check "int3 int3 clean_end" 2 0 "a second death is not retried"
 AC97_NO_RETRY=1 check "int3 clean_end" 1 0 "on a debug kernel nothing is retried"
 totals

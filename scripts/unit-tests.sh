@@ -43,7 +43,7 @@ self_test check-pattern.py 7 python3 "$AC97_ROOT/scripts/check-pattern.py" --sel
 self_test analyze-capture.py 11 python3 "$AC97_ROOT/scripts/analyze-capture.py" --self-test
 self_test pcm-find 18 python3 "$AC97_ROOT/scripts/pcm-find-self-test.py" "$out/pcm-find"
 self_test l1-hang-dump.py 6 python3 "$AC97_ROOT/scripts/l1-hang-dump.py" --self-test
-self_test count-pio-exits.py 8 python3 "$AC97_ROOT/scripts/count-pio-exits.py" --self-test
+self_test count-pio-exits.py 10 python3 "$AC97_ROOT/scripts/count-pio-exits.py" --self-test
 # make install / uninstall, staged under a scratch root, for a stock kernel.
 kver=$(dpkg-query -W -f='${Depends}' linux-headers-6.12-amd64 | grep -oE 'linux-headers-[0-9][^ ,]*-amd64' | head -n1)
 kver=${kver#linux-headers-}

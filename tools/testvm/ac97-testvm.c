@@ -725,6 +725,7 @@ static unsigned int time_scale(void)
 }
 
 static struct vm *watched;
+static double watched_t0;
 static struct pcm_check *watched_pcm;
 
 /* On timeout, say where things stood, then give up. */
@@ -743,6 +744,15 @@ static void on_alarm(int sig)
 		fprintf(stderr, "reader: samples=%llu mismatches=%llu\n",
 			(unsigned long long)watched_pcm->samples,
 			(unsigned long long)watched_pcm->mismatches);
+	if (watched) {
+		struct tv_params *p = (struct tv_params *)(watched->ram + TV_PARAMS_GPA);
+
+		fprintf(stderr, "guest play: irqs=%u queued=%u of %u done=%u last_sr=%#x "
+			"sr_after=%#x finished=%u, %.1f s after start\n",
+			p->play_irqs, p->play_queued, p->total_samples, p->play_done,
+			p->play_sr, p->play_sr_after, p->play_finished,
+			watched_t0 ? now_s() - watched_t0 : 0.0);
+	}
 	for (i = 1; watched && i < TV_R_COUNT; i++)
 		if (watched->have[i])
 			fprintf(stderr, "so far: %s=%u\n", result_names[i], watched->results[i]);
@@ -908,6 +918,7 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	}
 	t0 = now_s();
+	watched_t0 = t0;
 	watched_racers = racers;
 	watched_nr_racers = nr_racers;
 	start_racers(&vm, racers, racer_thr, nr_racers);

@@ -289,6 +289,12 @@ void ac97_irq(void)
 		coalesced += seen - 1;
 	if ((sr & AC97_SR_BCIS) && !seen)
 		early++;
+	params->play_irqs = irqs;
+	params->play_queued = next_sample;
+	params->play_done = buffers_done;
+	params->play_sr = sr;
+	params->play_sr_after = now;
+	params->play_finished = finished;
 	outb(PIC1, 0x20);	/* EOI */
 }
 

@@ -57,6 +57,18 @@ struct tv_params {
 	uint32_t alt_nabm_base;
 	uint32_t bar_reads[4];
 	uint32_t bad_read[2];		/* the first bad one: port | width << 16, value */
+	/*
+	 * Play mode, written by PO's interrupt handler as it goes, for the
+	 * VMM's timeout report: interrupts taken, samples queued, completions
+	 * counted, the SR of the last interrupt and the SR read after its
+	 * refills, 1 once the last buffer was seen parked at LVI.
+	 */
+	uint32_t play_irqs;
+	uint32_t play_queued;
+	uint32_t play_done;
+	uint32_t play_sr;
+	uint32_t play_sr_after;
+	uint32_t play_finished;
 };
 
 #define TV_BAR_READ_DEV_A	0
