@@ -184,6 +184,9 @@ diag() {
 		done
 		[ $round = 1 ] && sleep 5
 	done
+	# Task stacks are printed at a level the console (loglevel=5) drops,
+	# and a stuck L1 may never get to the dmesg below: to the console.
+	echo 8 >/proc/sys/kernel/printk
 	echo l >/proc/sysrq-trigger
 	echo w >/proc/sysrq-trigger
 	dmesg | tail -n 150 | sed 's/^/BENCH diag dmesg /'

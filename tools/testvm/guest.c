@@ -375,11 +375,16 @@ static void play(void)
 	/*
 	 * Until the last buffer is done and its interrupt taken: then every
 	 * raise of the line has reached this handler (the VMM compares).
+	 * With only IOCE enabled, BCIS is the one status bit that raises the
+	 * line. LVBCI does not, and may stay set: when the last buffer ends
+	 * between the handler's SR read and its write-1-to-clear, its BCIS
+	 * merges into the one being cleared and LVBCI is left behind (the
+	 * handler still counts that buffer, parked at LVI). Waiting for
+	 * LVBCI to clear then waited for an interrupt that never comes.
 	 */
 	for (;;) {
 		__asm__ volatile("cli");
-		if (finished && !(inw(nabm + PO(AC97_BM_SR)) &
-				  (AC97_SR_BCIS | AC97_SR_LVBCI | AC97_SR_FIFOE)))
+		if (finished && !(inw(nabm + PO(AC97_BM_SR)) & AC97_SR_BCIS))
 			break;
 		__asm__ volatile("sti; hlt");
 	}
