@@ -62,6 +62,10 @@ struct tv_params {
 	 * VMM's timeout report: interrupts taken, samples queued, completions
 	 * counted, the SR of the last interrupt and the SR read after its
 	 * refills, 1 once the last buffer was seen parked at LVI.
+	 * Only vCPU 0 writes them; only the VMM's SIGALRM handler reads them,
+	 * without a lock, while the guest may still run: a snapshot for the
+	 * message, never part of a verdict. The guest's RAM stays mapped until
+	 * that handler's _exit().
 	 */
 	uint32_t play_irqs;
 	uint32_t play_queued;
