@@ -245,11 +245,14 @@ struct ac97_reader {
  * @host: the host's cookie for @ops
  * @flags: %AC97_DEV_MANUAL or 0
  * @manual_now_ns: the clock, with %AC97_DEV_MANUAL
- * @dma_lock: taken by whoever moves samples (the thread, or a vCPU
- *	catching up before a register read); serialises the steps and owns
- *	@bounce and @raw. Lock order: @dma_lock, then @lock
+ * @dma_lock: taken by whoever moves samples (the thread, a vCPU catching
+ *	up before a register read, a PCM reader pulling); serialises the
+ *	steps and owns @bounce and @raw. Lock order: a PCM file's lock, then
+ *	@dma_lock, then @lock
  * @pcm_readers: files open for reading the PCM out stream; while there are
- *	any, the thread serves them within the latency
+ *	more than @pcm_pullers, the thread serves them within the latency
+ * @pcm_pullers: of those, the ones whose last read moved what was due
+ *	itself (ac97_dma_pull()) and did not wait: they need no thread
  * @wakeups: runs of the DMA thread (written only by it)
  * @catch_ups: register accesses that found samples due and moved them
  * @thread: the DMA thread, NULL with %AC97_DEV_MANUAL
@@ -284,6 +287,7 @@ struct ac97_dev {
 	u64 manual_now_ns;
 	struct mutex dma_lock;	/* see above */
 	atomic_t pcm_readers;
+	atomic_t pcm_pullers;
 	u64 wakeups;
 	u64 catch_ups;
 	struct task_struct *thread;
@@ -335,6 +339,7 @@ void ac97_dma_sync(struct ac97_dev *dev);
 void ac97_dma_codec_changed(struct ac97_dev *dev);
 void ac97_dma_kick(struct ac97_dev *dev);
 void ac97_dma_catch_up(struct ac97_dev *dev, unsigned int funcs);
+bool ac97_dma_pull(struct ac97_dev *dev);
 u64 ac97_engine_deadline(struct ac97_dev *dev);
 u64 ac97_dev_now(const struct ac97_dev *dev);
 bool ac97_dma_running(const struct ac97_dev *dev);

@@ -260,6 +260,14 @@ void ac97_dev_destroy(struct ac97_dev *dev)
 	spin_unlock(&dev->lock);
 	if (thread)
 		kthread_stop(thread);
+	/*
+	 * A reader pulling (ac97_dma_pull()) calls the host under @dma_lock
+	 * unless unplugged: once this lock has been ours, none calls it again,
+	 * and the host may go.
+	 */
+	ac97_dev_unplug(dev);
+	mutex_lock(&dev->dma_lock);
+	mutex_unlock(&dev->dma_lock);
 	spin_lock(&dev->lock);
 	if (dev->irq_level) {
 		dev->irq_level = false;

@@ -21,12 +21,15 @@
  *  - a register read that shows progress first steps the function in the
  *    reading vCPU (ac97_dma_catch_up()): what it reads is the clock's exact
  *    position, with every sample before it moved, however late the thread;
+ *  - a PCM out reader in the VM's own address space (a VMM's audio timer)
+ *    steps PO in its read (ac97_dma_pull()): it gets every sample due by
+ *    then, and the thread does not wake for it;
  *  - the device's kthread sleeps until the next buffer end (its interrupt,
- *    on time), or, while a host reader or writer is attached, until its
- *    oldest sample not yet moved would be @latency_us old, less a margin for
- *    the wake-up itself; nothing else wakes it. Each wake-up costs more than
- *    the copy it does, so the default latency is as long as the promise to
- *    a host reader (10 ms, QEMU's audio timer period) allows.
+ *    on time), or, while any other host reader or a writer is attached,
+ *    until its oldest sample not yet moved would be @latency_us old, less a
+ *    margin for the wake-up itself; nothing else wakes it. Each wake-up
+ *    costs more than the copy it does, so the default latency is as long as
+ *    the promise to a host reader (10 ms, QEMU's audio timer period) allows.
  */
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
@@ -420,12 +423,15 @@ static void func_step(struct ac97_dev *dev, struct ac97_bm_func *f,
 	}
 }
 
-/* Whether a host process waits on what @desc's function moves. */
+/*
+ * Whether a host process waits on the thread for what @desc's function
+ * moves: a reader that pulls (ac97_dma_pull()) serves itself.
+ */
 static bool func_has_party(struct ac97_dev *dev, const struct func_desc *desc)
 {
 	if (desc->capture)
 		return READ_ONCE(dev->src[desc->source].claimed);
-	return atomic_read(&dev->pcm_readers) > 0;
+	return atomic_read(&dev->pcm_readers) > atomic_read(&dev->pcm_pullers);
 }
 
 /* Under dev->lock: when @f next needs the engine; U64_MAX for never. */
@@ -525,6 +531,34 @@ void ac97_dma_catch_up(struct ac97_dev *dev, unsigned int funcs)
 	mutex_lock(&dev->dma_lock);
 	engine_step_funcs(dev, running, true);
 	mutex_unlock(&dev->dma_lock);
+}
+
+/**
+ * ac97_dma_pull() - a reader of PCM out moves what is due itself
+ * @dev: the device
+ *
+ * Callers: a reader of the PCM out stream, in process context, before it
+ * looks at the ring; never a guest. A reader in the VM's own address space
+ * (a VMM's audio timer reading its AC97_DEV_OPEN_PCM fd) may read guest
+ * memory as a vCPU may: it moves the samples due by now into the ring and
+ * gets them all, with no thread woken for it. Anyone else is served by the
+ * thread. The host stays alive while the device is plugged and this lock is
+ * held (ac97_dev_destroy() unplugs, then waits for the lock).
+ *
+ * Return: true if the caller may move samples itself (whether or not any
+ * were due).
+ */
+bool ac97_dma_pull(struct ac97_dev *dev)
+{
+	bool here;
+
+	mutex_lock(&dev->dma_lock);
+	here = !READ_ONCE(dev->unplugged) && dev->ops->dma_here &&
+	       dev->ops->dma_here(dev->host);
+	if (here && READ_ONCE(dev->func[AC97_FUNC_PO].clock.running))
+		engine_step_funcs(dev, BIT(AC97_FUNC_PO), true);
+	mutex_unlock(&dev->dma_lock);
+	return here;
 }
 
 /**

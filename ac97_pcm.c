@@ -37,6 +37,7 @@ MODULE_PARM_DESC(ring_kb,
 		 "PCM ring per device in KiB, rounded up to a power of two (64-65536, default 256: 1.36 s of 48 kHz stereo)");
 
 #define AC97_READ_CHUNK		PAGE_SIZE
+#define PCM_FILE_PULLS		0	/* its last read pulled and did not wait */
 
 /*
  * One open PCM node. @lock serialises everything that moves @reader or uses
@@ -46,12 +47,15 @@ MODULE_PARM_DESC(ring_kb,
  * writes to the capture source it holds (@source, -1 for none yet: its
  * first write takes the line source; at most one file holds a source).
  * Lifetime: made by open, freed by the file's release; holds a reference
- * on @dev, and counts in its @pcm_readers if @reads.
+ * on @dev, and counts in its @pcm_readers if @reads, in its @pcm_pullers
+ * while PCM_FILE_PULLS is set in @flags (atomic bit operations: poll()
+ * clears it without @lock).
  */
 struct ac97_pcm_file {
 	struct mutex lock;	/* see above */
 	struct ac97_dev *dev;
 	bool reads;
+	unsigned long flags;
 	struct ac97_reader reader;
 	u8 *bounce;
 	int source;
@@ -202,6 +206,8 @@ static void pcm_file_free(struct ac97_pcm_file *pf)
 		WRITE_ONCE(src->claimed, false);	/* the engine reads it unlocked */
 		spin_unlock(&src->lock);
 	}
+	if (test_bit(PCM_FILE_PULLS, &pf->flags))
+		atomic_dec(&pf->dev->pcm_pullers);
 	if (pf->reads)
 		atomic_dec(&pf->dev->pcm_readers);
 	ac97_dev_put(pf->dev);
@@ -247,6 +253,29 @@ static size_t sink_put(struct pcm_sink *sink, const void *src, size_t n)
 }
 
 /*
+ * Whether the DMA thread must serve @pf's reads within the latency: not
+ * while the file pulls for itself. A file that stops pulling (it waits in a
+ * read or poll, or reads from outside the VM's address space) has the
+ * thread look at its deadlines again.
+ */
+static void pcm_file_set_pulls(struct ac97_pcm_file *pf, bool pulls)
+{
+	struct ac97_dev *dev = pf->dev;
+
+	if (pulls) {
+		if (!test_and_set_bit(PCM_FILE_PULLS, &pf->flags))
+			atomic_inc(&dev->pcm_pullers);
+		return;
+	}
+	if (!test_and_clear_bit(PCM_FILE_PULLS, &pf->flags))
+		return;
+	atomic_dec(&dev->pcm_pullers);
+	spin_lock(&dev->lock);
+	ac97_dma_kick(dev);
+	spin_unlock(&dev->lock);
+}
+
+/*
  * Read what is there (waiting for something unless @nonblock), never past a
  * format change. If @fmt, describe the format of the bytes read in it.
  * Caller holds @pf->lock.
@@ -259,10 +288,13 @@ static ssize_t pcm_read_locked(struct ac97_pcm_file *pf, struct pcm_sink *sink,
 	struct ac97_fmt_mark seg;
 	size_t total = 0, len, done;
 	u32 first_serial = 0;
+	bool pulled;
 	int ret;
 
 	if (!sink_room(sink))
 		return 0;
+	pulled = ac97_dma_pull(pf->dev);
+	pcm_file_set_pulls(pf, pulled && nonblock);
 	while (!ac97_reader_ready(reader)) {
 		if (nonblock)
 			return -EAGAIN;
@@ -395,6 +427,7 @@ static __poll_t pcm_poll(struct file *file, poll_table *wait)
 	}
 	if (!(file->f_mode & FMODE_READ))
 		return mask;
+	pcm_file_set_pulls(pf, false);	/* a poller waits on the thread */
 	poll_wait(file, &ring->wait, wait);
 	spin_lock(&ring->lock);
 	if (pf->reader.rpos < ring->wpos)

@@ -876,11 +876,15 @@ static int cmp_s64(const void *a, const void *b)
  * PICB read by the guest while the thread runs, against the wall-clock
  * position. Its resolution is proven exactly with the fake clock above; here
  * the median shows it holds with the real thread (within 1 ms), and PICB
- * must never run ahead of the fetched data (error > one lead).
+ * must never show a sample whose time had not come when the read returned
+ * (the clock starts after t0, so a position can only lag it). The host may
+ * preempt UML in the middle of a read: the bound is against the read's
+ * end, the report against its middle.
  */
 static void dma_thread_picb_resolution(struct kunit *test)
 {
 	s64 *err = kunit_kcalloc(test, 200, sizeof(*err), GFP_KERNEL);
+	s64 pos, ahead_max = S64_MIN;
 	u64 t0, ta, tb;
 	struct play p;
 	unsigned int i, n = 0;
@@ -899,15 +903,17 @@ static void dma_thread_picb_resolution(struct kunit *test)
 		if (bm_rb(p.dev, PO(AC97_BM_CIV)) != 0 || picb <= 1)
 			break;
 		/* Position in ns of audio, against the middle of the read. */
-		err[n++] = div_s64((s64)(0xfffe - picb) * NSEC_PER_SEC, 96000) -
-			   (s64)((ta + tb) / 2 - t0);
+		pos = div_s64((s64)(0xfffe - picb) * NSEC_PER_SEC, 96000);
+		err[n++] = pos - (s64)((ta + tb) / 2 - t0);
+		ahead_max = max(ahead_max, pos - (s64)(tb - t0));
 	}
 	sort(err, n, sizeof(*err), cmp_s64, NULL);
-	kunit_info(test, "PICB: %u reads, error min %lld us, median %lld us, max %lld us\n",
-		   n, err[0] / 1000, err[n / 2] / 1000, err[n - 1] / 1000);
+	kunit_info(test, "PICB: %u reads, error min %lld us, median %lld us, max %lld us; at most %lld us ahead of the read's end\n",
+		   n, err[0] / 1000, err[n / 2] / 1000, err[n - 1] / 1000,
+		   ahead_max / 1000);
 	KUNIT_EXPECT_GE(test, n, 100);
 	KUNIT_EXPECT_LE(test, abs(err[n / 2]), 1000000LL);
-	KUNIT_EXPECT_LE(test, err[n - 1], 100000LL);
+	KUNIT_EXPECT_LE(test, ahead_max, 0LL);
 }
 
 static void dma_thread_stops_cleanly(struct kunit *test)

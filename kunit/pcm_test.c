@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit: the PCM ring, its readers, and the /dev/ac97pcm nodes. */
 #include <linux/device.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/poll.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
 
@@ -323,6 +325,136 @@ out:
 		filp_close(alias, NULL);
 }
 
+/* Start PO on a 100 ms buffer (9600 samples of the counting pattern) at @now. */
+static void pull_setup(struct ac97_dev *dev, struct fake_guest *g, u64 now)
+{
+	__le16 *pcm = fake_ptr(g, FAKE_RAM_BASE + 0x1000);
+	u32 i;
+
+	for (i = 0; i < 9600; i++)
+		pcm[i] = cpu_to_le16(i);
+	fake_write_bd(g, FAKE_RAM_BASE, 0, FAKE_RAM_BASE + 0x1000, 9600);
+	bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+	nam_ww(dev, AC97_MASTER, 0);
+	nam_ww(dev, AC97_PCM_OUT, 0x0808);
+	bm_wl(dev, AC97_BM_PO + AC97_BM_BDBAR, FAKE_RAM_BASE);
+	dev->manual_now_ns = now;
+	bm_wb(dev, AC97_BM_PO + AC97_BM_CR, AC97_CR_RPBM);
+	ac97_engine_step(dev);	/* the descriptor; no sample is due yet */
+}
+
+/* Read @bytes at @now, expecting the pattern from sample @first on. */
+static void pull_read(struct kunit *test, struct ac97_dev *dev, struct file *f,
+		      __le16 *buf, u64 now, ssize_t bytes, u32 first)
+{
+	loff_t pos = 0;
+	ssize_t n, i;
+
+	dev->manual_now_ns = now;
+	n = kernel_read(f, buf, 8192, &pos);
+	KUNIT_EXPECT_EQ(test, n, bytes);
+	for (i = 0; i < n / 2; i++)
+		if (le16_to_cpu(buf[i]) != first + i) {
+			KUNIT_FAIL(test, "sample %zd: %u, not %zd", i,
+				   le16_to_cpu(buf[i]), first + i);
+			return;
+		}
+}
+
+/*
+ * A non-blocking reader in the guest's context (a VMM's audio timer) moves
+ * what is due in its read, exactly that, and the thread plans no wake-up
+ * for it: only the buffer's end. A reader that reads from elsewhere, polls,
+ * or does not pull is the thread's to serve within the latency again; a
+ * device gone calls its host no more.
+ */
+static void pcm_node_pulls(struct kunit *test)
+{
+	struct fake_guest *g = fake_guest_new(test);
+	struct ac97_dev *dev = ac97_dev_create(&fake_guest_ops, g, AC97_DEV_MANUAL);
+	const u64 start = 1000 * NSEC_PER_MSEC, end = start + 100 * NSEC_PER_MSEC;
+	struct file *node = NULL, *other;
+	unsigned int reads;
+	char path[32];
+	__le16 *buf;
+	loff_t pos = 0;
+	u64 next;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	buf = kunit_kzalloc(test, 8192, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	snprintf(path, sizeof(path), "/dev/ac97pcm%d", dev->index);
+	node = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
+	if (IS_ERR(node)) {
+		KUNIT_FAIL(test, "open %s: %ld", path, PTR_ERR(node));
+		goto out;
+	}
+	pull_setup(dev, g, start);
+	/* Not read yet: the thread serves it, in slices of the latency. */
+	next = ac97_engine_deadline(dev);
+	KUNIT_EXPECT_LT(test, next, end);
+	KUNIT_EXPECT_LE(test, next - start, ac97_dma_latency_ns());
+
+	/* 10 ms on: the read itself moves the 960 samples due, no more. */
+	pull_read(test, dev, node, buf, start + 10 * NSEC_PER_MSEC, 1920, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_pullers), 1);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(dev), end);
+	pull_read(test, dev, node, buf, start + 15 * NSEC_PER_MSEC, 960, 960);
+
+	/* A second reader that has not pulled: the thread serves it. */
+	other = filp_open(path, O_RDONLY, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(other));
+	if (!IS_ERR(other)) {
+		KUNIT_EXPECT_LT(test, ac97_engine_deadline(dev), end);
+		filp_close(other, NULL);
+		flush_delayed_fput();	/* a kthread's last fput is deferred */
+	}
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(dev), end);
+
+	/* Out of the guest's context the read cannot pull: the thread's again. */
+	g->thread_only = true;
+	reads = g->reads;
+	pull_read(test, dev, node, buf, start + 25 * NSEC_PER_MSEC, -EAGAIN, 0);
+	KUNIT_EXPECT_EQ(test, g->reads, reads);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_pullers), 0);
+	KUNIT_EXPECT_LT(test, ac97_engine_deadline(dev), end);
+	ac97_engine_step(dev);
+	pull_read(test, dev, node, buf, start + 25 * NSEC_PER_MSEC, 1920, 1440);
+
+	/* Pulling again, then a poll: a poller waits on the thread. */
+	g->thread_only = false;
+	pull_read(test, dev, node, buf, start + 30 * NSEC_PER_MSEC, 960, 2400);
+	KUNIT_EXPECT_EQ(test, ac97_engine_deadline(dev), end);
+	KUNIT_EXPECT_FALSE(test, vfs_poll(node, NULL) & EPOLLIN);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_pullers), 0);
+	KUNIT_EXPECT_LT(test, ac97_engine_deadline(dev), end);
+
+	/* Closed while pulling: it counts no more. */
+	pull_read(test, dev, node, buf, start + 40 * NSEC_PER_MSEC, 1920, 2880);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_pullers), 1);
+	filp_close(node, NULL);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_pullers), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dev->pcm_readers), 0);
+
+	/* The device goes: a reader left reads to EOF and never reaches the host. */
+	node = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
+	if (IS_ERR(node)) {
+		KUNIT_FAIL(test, "open %s again: %ld", path, PTR_ERR(node));
+		goto out;
+	}
+	ac97_dev_destroy(dev);
+	dev = NULL;
+	reads = g->reads;
+	KUNIT_EXPECT_EQ(test, kernel_read(node, buf, 8192, &pos), 0);
+	KUNIT_EXPECT_EQ(test, g->reads, reads);
+out:
+	if (!IS_ERR_OR_NULL(node))
+		filp_close(node, NULL);
+	if (dev)
+		ac97_dev_destroy(dev);
+}
+
 /* Devices get distinct nodes, named by their index, owned by their creator. */
 static void pcm_node_naming(struct kunit *test)
 {
@@ -346,6 +478,7 @@ static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(ring_reader_never_passes_writer),
 	KUNIT_CASE(ring_close_eof),
 	KUNIT_CASE(pcm_node_read),
+	KUNIT_CASE(pcm_node_pulls),
 	KUNIT_CASE(pcm_node_naming),
 	{}
 };

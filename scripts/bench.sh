@@ -120,6 +120,13 @@ kthread_stat() {	# $1 = field
 		case "$(cat $p/comm 2>/dev/null)" in ac97-dma*) cut -d' ' -f"$1" $p/schedstat ;; esac
 	done | awk '{ s += $1 } END { printf "%.0f", s }'
 }
+# The host reader that writes ac97-vmm's output (QEMU writes its own WAV in
+# its non-vCPU threads, counted there): every thread of ac97-capture.
+reader_ns() {
+	for p in $(pidof ac97-capture); do
+		for t in /proc/$p/task/*; do cut -d' ' -f1 $t/schedstat; done
+	done | awk '{ s += $1 } END { printf "%.0f", s }'
+}
 # CPU of a VMM's threads: its vCPU threads, and the rest (QEMU's main loop etc.).
 snap() {	# $1 = label, $2 = phase, $3 = VMM process name
 	pid=$(pidof "$3" | cut -d' ' -f1)
@@ -131,7 +138,7 @@ snap() {	# $1 = label, $2 = phase, $3 = VMM process name
 		*) other=$((other + ns)) other_runs=$((other_runs + runs)) ;;
 		esac
 	done
-	echo "BENCH snap $1 $2 t=$(cut -d' ' -f1 /proc/uptime) exits=$(exits) kthread_ns=$(kthread_stat 1) kthread_runs=$(kthread_stat 3) vcpu_ns=$vcpu other_ns=$other other_runs=$other_runs"
+	echo "BENCH snap $1 $2 t=$(cut -d' ' -f1 /proc/uptime) exits=$(exits) kthread_ns=$(kthread_stat 1) kthread_runs=$(kthread_stat 3) vcpu_ns=$vcpu other_ns=$other other_runs=$other_runs reader_ns=$(reader_ns)"
 }
 watch_l2() {	# $1 = label, $2 = VMM process name; stdin: the guest's console
 	while IFS= read -r line; do

@@ -737,9 +737,23 @@ static void on_alarm(int sig)
 	(void)sig;
 	fprintf(stderr, "ac97-testvm: timed out\n");
 	if (watched && !ioctl(watched->handle, AC97_DEV_GET_INFO, &info))
-		fprintf(stderr, "device: samples=%llu irq_level=%u dma_errors=%llu\n",
+		fprintf(stderr, "device: samples=%llu irq_level=%u dma_errors=%llu irq_raises=%llu lowered_before_eoi=%llu\n",
 			(unsigned long long)info.samples, info.irq_level,
-			(unsigned long long)info.dma_errors);
+			(unsigned long long)info.dma_errors,
+			(unsigned long long)info.irq_raises,
+			(unsigned long long)info.irq_lowered_before_eoi);
+	/*
+	 * A line high that the guest never took: is it asserted in KVM's 8259
+	 * (IRR, the module signalled it) and is it delivered (ISR), masked?
+	 */
+	if (watched) {
+		struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+
+		if (!ioctl(watched->fd, KVM_GET_IRQCHIP, &chip))
+			fprintf(stderr, "master 8259: irr=%#x isr=%#x imr=%#x elcr=%#x last_irr=%#x\n",
+				chip.chip.pic.irr, chip.chip.pic.isr, chip.chip.pic.imr,
+				chip.chip.pic.elcr, chip.chip.pic.last_irr);
+	}
 	if (watched_pcm)
 		fprintf(stderr, "reader: samples=%llu mismatches=%llu\n",
 			(unsigned long long)watched_pcm->samples,

@@ -12,6 +12,17 @@
  * that follow. A read() returns 0 (end of file) once the device is gone and
  * everything it produced has been read.
  *
+ * When samples become readable: each at most the module's latency_us
+ * (10 ms by default) after the guest's clock played it. A non-blocking
+ * read (O_NONBLOCK, or AC97_PCM_READ on such a file) made by a thread of
+ * the VMM whose VM the device is attached to (the process whose address
+ * space holds the guest's RAM) gets every sample played up to the moment
+ * of the read: it moves them itself, and while every reader of the device
+ * reads that way the device wakes its thread only at the guest's buffer
+ * ends (a VMM's audio timer reading its AC97_DEV_OPEN_PCM fd). Once such
+ * a file is read in blocking mode, polled, or read from another process,
+ * it is served within latency_us again.
+ *
  * Opened for writing, a PCM node feeds what the guest records: write()
  * takes interleaved S16_LE frames into one of the device's two capture
  * sources, the line source (stereo; PCM in, through the codec's record
