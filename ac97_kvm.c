@@ -142,6 +142,11 @@ static void ac97_signal(struct eventfd_ctx *ctx)
 
 /* --- host ops for the device model --- */
 
+/*
+ * Callers: the DMA thread inside dma_begin/dma_end, a vCPU catching up, or
+ * a PCM reader in the VMM pulling (kvm_dma_here()); kvm->srcu keeps the
+ * slots it looks at.
+ */
 static int kvm_read_guest_op(void *host, u64 gpa, void *buf, size_t len)
 {
 	struct ac97_kvm *ak = host;
@@ -193,9 +198,10 @@ static bool guest_ram_writable(struct kvm *kvm, u64 gpa, size_t len)
  * Callers: the device's DMA thread, inside dma_begin/dma_end (the VMM's
  * address space borrowed, the handle alive, so the VM's reference too), or
  * a vCPU of the VM catching the DMA up in a register read (kvm_dma_here());
- * never a user. Concurrent with vCPUs and KVM_SET_USER_MEMORY_REGION:
- * kvm->srcu keeps the slots it looked at from being freed, and a slot being
- * deleted or moved is KVM_MEMSLOT_INVALID, refused.
+ * never a user (a PCM reader's pull steps PCM out only, which reads).
+ * Concurrent with vCPUs and KVM_SET_USER_MEMORY_REGION: kvm->srcu keeps
+ * the slots it looked at from being freed, and a slot being deleted or
+ * moved is KVM_MEMSLOT_INVALID, refused.
  */
 static int kvm_write_guest_op(void *host, u64 gpa, const void *buf, size_t len)
 {
@@ -338,11 +344,15 @@ static int kvm_dma_begin(void *host)
 }
 
 /*
- * A vCPU of the VM (the only caller that reaches the register handlers)
- * runs in the VMM's address space, where guest RAM is mapped: it may read
- * and write guest memory itself, under kvm->srcu as KVM's own device
- * emulation does. KVM calls the port handlers preemptible (its PIT takes a
- * mutex there).
+ * Callers: a vCPU of the VM in the register handlers, and a reader of the
+ * device's PCM out stream in read() or AC97_PCM_READ (ac97_dma_pull(),
+ * under the device's dma_lock while it is plugged, so @ak is alive). Any
+ * thread of the VMM runs in its address space, where guest RAM is mapped:
+ * it may read guest memory itself, under kvm->srcu as KVM's own device
+ * emulation does (a reader only reads: pulls step PCM out alone), and could
+ * read it anyway. A kthread, or any other process holding a PCM fd (one
+ * the VMM passed on, a user's cat), may not. KVM calls the port handlers
+ * preemptible (its PIT takes a mutex there).
  */
 static bool kvm_dma_here(void *host)
 {

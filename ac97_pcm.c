@@ -257,6 +257,15 @@ static size_t sink_put(struct pcm_sink *sink, const void *src, size_t n)
  * while the file pulls for itself. A file that stops pulling (it waits in a
  * read or poll, or reads from outside the VM's address space) has the
  * thread look at its deadlines again.
+ *
+ * Callers: whoever may read the file (its opener, or whoever it was passed
+ * to; never a guest): read() and AC97_PCM_READ under @pf->lock, poll()
+ * without it, from any number of threads or io_uring at once. The bit's
+ * atomic test-and-set/clear makes the file count once in @pcm_pullers
+ * whatever the interleaving; the thread reads the count unlocked, and a
+ * clear is followed by a kick, so at worst it serves a puller once more.
+ * The device may be destroyed already: the file's reference keeps it, and
+ * the kick finds no thread.
  */
 static void pcm_file_set_pulls(struct ac97_pcm_file *pf, bool pulls)
 {

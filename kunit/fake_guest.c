@@ -23,11 +23,20 @@ void *fake_ptr(struct fake_guest *g, u64 gpa)
 	return NULL;
 }
 
+static void fake_check_alive(struct fake_guest *g)
+{
+	if (READ_ONCE(g->host_gone))
+		WRITE_ONCE(g->called_after_gone, true);
+}
+
 static int fake_read_guest(void *host, u64 gpa, void *buf, size_t len)
 {
 	struct fake_guest *g = host;
 
+	fake_check_alive(g);
 	g->reads++;
+	if (g->read_hook)
+		g->read_hook(g);
 	if (in_bank(gpa, len, FAKE_RAM_BASE, FAKE_RAM_SIZE) ||
 	    in_bank(gpa, len, FAKE_HIGH_BASE, FAKE_HIGH_SIZE)) {
 		memcpy(buf, fake_ptr(g, gpa), len);
@@ -86,6 +95,7 @@ static bool fake_dma_here(void *host)
 {
 	struct fake_guest *g = host;
 
+	fake_check_alive(g);
 	return !READ_ONCE(g->memory_gone) && !g->thread_only;
 }
 

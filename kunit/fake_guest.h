@@ -33,6 +33,15 @@ struct fake_guest {
 	unsigned int gives_back;
 	bool memory_gone;	/* set: dma_begin fails, as when the VMM exited */
 	bool thread_only;	/* set: register accesses may not move data */
+	/*
+	 * Set by a test once the device is destroyed: the host would be freed
+	 * now, and any call of read_guest or dma_here (what a PCM reader's
+	 * pull calls) sets @called_after_gone.
+	 */
+	bool host_gone;
+	bool called_after_gone;
+	/* If set, called by every read_guest before it returns (a slow host). */
+	void (*read_hook)(struct fake_guest *g);
 };
 
 extern const struct ac97_host_ops fake_guest_ops;

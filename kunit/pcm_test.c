@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit: the PCM ring, its readers, and the /dev/ac97pcm nodes. */
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
 #include <linux/poll.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
@@ -455,6 +458,107 @@ out:
 		ac97_dev_destroy(dev);
 }
 
+struct pull_reader {
+	struct file *node;
+	u8 *buf;
+	size_t bytes;
+	int end;	/* what ended it: 0 (EOF) or an error */
+	struct completion done;
+};
+
+/* A slow host: each guest read takes a millisecond, then looks again. */
+static void slow_read_hook(struct fake_guest *g)
+{
+	usleep_range(1000, 1100);
+	if (READ_ONCE(g->host_gone))
+		WRITE_ONCE(g->called_after_gone, true);
+}
+
+/* Non-blocking reads as fast as they come, until end of file. */
+static int pull_reader_fn(void *data)
+{
+	struct pull_reader *r = data;
+	loff_t pos = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = kernel_read(r->node, r->buf, 4096, &pos);
+		if (n > 0) {
+			r->bytes += n;
+		} else if (n != -EAGAIN) {
+			r->end = n;
+			break;
+		}
+		cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * The race the pull's lifetime rests on: a reader pulling in a loop while
+ * the device is destroyed under it (the VMM closing its handle while its
+ * audio thread reads). Once ac97_dev_destroy() has returned the host may be
+ * freed: no pull may call it after that, and the reader gets end of file.
+ */
+static void pcm_pull_races_destroy(struct kunit *test)
+{
+	struct pull_reader r = { .end = 1 };
+	struct task_struct *t;
+	struct ac97_dev *dev;
+	struct fake_guest *g;
+	char path[32];
+	int round, i;
+	bool late;
+
+	r.buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r.buf);
+	for (round = 0; round < 10; round++) {
+		g = fake_guest_new(test);
+		g->read_hook = slow_read_hook;	/* a pull in flight, at the destroy */
+		dev = ac97_dev_create(&fake_guest_ops, g, 0);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+		for (i = 0; i < 32; i++)
+			fake_write_bd(g, FAKE_RAM_BASE, i, FAKE_RAM_BASE + 0x1000, 0xfffe);
+		bm_wl(dev, AC97_GLOB_CNT, AC97_GC_COLD);
+		bm_wl(dev, AC97_BM_PO + AC97_BM_BDBAR, FAKE_RAM_BASE);
+		bm_wb(dev, AC97_BM_PO + AC97_BM_LVI, 31);
+		bm_wb(dev, AC97_BM_PO + AC97_BM_CR, AC97_CR_RPBM);
+		snprintf(path, sizeof(path), "/dev/ac97pcm%d", dev->index);
+		r.node = filp_open(path, O_RDONLY | O_NONBLOCK, 0);
+		if (IS_ERR(r.node)) {
+			KUNIT_FAIL(test, "open %s: %ld", path, PTR_ERR(r.node));
+			ac97_dev_destroy(dev);
+			return;
+		}
+		r.bytes = 0;
+		r.end = 1;
+		init_completion(&r.done);
+		t = kthread_run(pull_reader_fn, &r, "ac97-pull-test");
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
+			filp_close(r.node, NULL);
+			ac97_dev_destroy(dev);
+			return;
+		}
+		usleep_range(2000 + round * 500, 3000 + round * 500);
+		ac97_dev_destroy(dev);
+		WRITE_ONCE(g->host_gone, true);
+		wait_for_completion(&r.done);
+		filp_close(r.node, NULL);
+		flush_delayed_fput();
+		late = READ_ONCE(g->called_after_gone);
+		KUNIT_EXPECT_FALSE_MSG(test, late,
+				       "round %d: the host was called after the destroy", round);
+		KUNIT_EXPECT_EQ_MSG(test, r.end, 0, "round %d", round);
+		/*
+		 * It pulled: the thread's first slice for a reader ends 9 ms
+		 * after the start, later than the destroy.
+		 */
+		KUNIT_EXPECT_GT_MSG(test, r.bytes, 0, "round %d", round);
+	}
+}
+
 /* Devices get distinct nodes, named by their index, owned by their creator. */
 static void pcm_node_naming(struct kunit *test)
 {
@@ -479,6 +583,7 @@ static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(ring_close_eof),
 	KUNIT_CASE(pcm_node_read),
 	KUNIT_CASE(pcm_node_pulls),
+	KUNIT_CASE(pcm_pull_races_destroy),
 	KUNIT_CASE(pcm_node_naming),
 	{}
 };
